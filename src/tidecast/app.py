@@ -1,0 +1,53 @@
+"""The application factory: ``create_app(settings)`` wires everything; the lifespan runs it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from tidecast.api import docs
+from tidecast.api.engine import routes as engine_routes
+from tidecast.core.services import Services, build_services
+from tidecast.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """Build the ASGI app; nothing is started until the lifespan runs."""
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    async def index(_request: Request) -> Response:
+        return RedirectResponse("/docs", status_code=302)
+
+    async def not_found(_request: Request, _exc: Exception) -> Response:
+        return JSONResponse({"error": "not found"}, status_code=404)
+
+    async def server_error(_request: Request, exc: Exception) -> Response:
+        log.error("unhandled error", exc_info=exc)
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
+    routes: list[BaseRoute] = [Route("/", index)]
+    routes += engine_routes.routes(services)
+    routes += docs.routes()
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 500: server_error},
+    )
+    app.state.services = services
+    return app

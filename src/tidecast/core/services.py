@@ -1,0 +1,95 @@
+"""The core services of one instance, built from settings and started by the app's lifespan."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from tidecast.core.access import Caller, classify, client_address, parse_networks
+from tidecast.core.content import ContentService
+from tidecast.core.credentials import EngineApiToken
+from tidecast.core.external_playlists import ExternalPlaylistService
+from tidecast.core.fetching import Fetcher
+from tidecast.core.icons import IconService
+from tidecast.core.instance import AccessSwitches, ConnectivityProbe
+from tidecast.core.instance_secret import InstanceSecret, load_or_create_secret
+from tidecast.core.m3u_import import ImportService
+from tidecast.core.players import PlayerService
+from tidecast.core.playlists import PlaylistService
+from tidecast.core.tasks import TaskService
+from tidecast.settings import Settings
+from tidecast.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    secret: InstanceSecret
+    engine_token: EngineApiToken
+    switches: AccessSwitches
+    probe: ConnectivityProbe
+    fetcher: Fetcher
+    playlists: PlaylistService
+    tasks: TaskService
+    imports: ImportService
+    external: ExternalPlaylistService
+    content: ContentService
+    icons: IconService
+    players: PlayerService
+    ready: bool = field(default=False)
+
+    def caller(self, peer: str | None, forwarded_for: str | None) -> Caller:
+        trusted = parse_networks(self.settings.trusted_proxies)
+        address = client_address(peer, forwarded_for, trusted)
+        return Caller(address, classify(address, self.switches.networks()))
+
+    async def start(self) -> None:
+        await self.db.migrate()
+        await self.switches.load()
+        await self.engine_token.ensure_registered()
+        await self.tasks.mark_interrupted()
+        await self.external.start()
+        self.ready = True
+        log.info("tidecast ready on %s:%s", self.settings.host, self.settings.port)
+
+    async def stop(self) -> None:
+        self.ready = False
+        await self.external.stop()
+        await self.tasks.stop()
+        await self.fetcher.aclose()
+        await self.db.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    """Wire every service; nothing is started, nothing touches the network."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    secret = InstanceSecret(load_or_create_secret(settings.secret_key, settings.data_dir))
+    fetcher = Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes)
+    playlists = PlaylistService(db)
+    tasks = TaskService(db)
+    imports = ImportService(db, tasks, settings.data_dir / "tmp")
+    content = ContentService(db, fetcher)
+    return Services(
+        settings=settings,
+        db=db,
+        secret=secret,
+        engine_token=EngineApiToken(db, secret),
+        switches=AccessSwitches(db),
+        probe=ConnectivityProbe(
+            settings.network_probe_target,
+            settings.network_probe_timeout,
+            settings.network_probe_cache_seconds,
+        ),
+        fetcher=fetcher,
+        playlists=playlists,
+        tasks=tasks,
+        imports=imports,
+        external=ExternalPlaylistService(db, fetcher, imports, tasks, secret, settings),
+        content=content,
+        icons=IconService(db, fetcher, settings.data_dir / "icons", settings.image_max_bytes),
+        players=PlayerService(settings.players),
+    )

@@ -1,0 +1,197 @@
+"""Every tidecast setting, declared once: name, type, default and help.
+
+The same declaration feeds the CLI flags (``tidecast serve --help``), validation,
+``tidecast config show`` and the README. Values are layered, later wins:
+
+    defaults  ->  config file (TOML)  ->  TIDECAST_* environment  ->  CLI flags
+
+Nothing here touches the disk or the network at import time; :func:`load_settings` reads
+the config file only when called.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "TIDECAST_"
+SECRET_MASK = "********"  # noqa: S105 - what replaces a secret
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("tidecast", appauthor=False))
+
+
+class Settings(BaseModel):
+    """The typed, frozen settings of one tidecast instance."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(
+        6878,
+        ge=0,
+        le=65535,
+        description="Port of every API surface (6878 is the Ace Stream engine's).",
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder holding the SQLite database, the cache, uploads and logs.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy database URL; empty means SQLite at DATA_DIR/tidecast.db. "
+        "PostgreSQL: postgresql://user:password@host/db",
+        json_schema_extra={"secret": True},
+    )
+    secret_key: str = Field(
+        "",
+        description="Instance secret (signs and encrypts); "
+        "empty means one generated once in DATA_DIR/secret_key.",
+        json_schema_extra={"secret": True},
+    )
+    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    trusted_proxies: tuple[str, ...] = Field(
+        (),
+        description="Comma-separated addresses or networks whose X-Forwarded-For is believed; "
+        "empty means the peer address always decides.",
+    )
+    network_probe_target: str = Field(
+        "1.1.1.1:443",
+        description="host:port that get_network_connection_status connects to.",
+    )
+    network_probe_timeout: float = Field(
+        2.0, gt=0, description="Seconds the connectivity probe may take."
+    )
+    network_probe_cache_seconds: float = Field(
+        30.0, ge=0, description="Seconds a probe result is reused."
+    )
+    fetch_timeout: float = Field(
+        15.0, gt=0, description="Seconds allowed for fetching a user-given URL."
+    )
+    fetch_max_bytes: int = Field(
+        64 * 1024 * 1024, gt=0, description="Largest body fetched from a user-given URL (bytes)."
+    )
+    upload_max_bytes: int = Field(
+        256 * 1024 * 1024, gt=0, description="Largest uploaded file accepted (bytes)."
+    )
+    image_max_bytes: int = Field(
+        2 * 1024 * 1024, gt=0, description="Largest logo or icon accepted (bytes)."
+    )
+    scheduler_tick_seconds: float = Field(
+        5.0, gt=0, description="How often the scheduler looks for external playlists that are due."
+    )
+    min_update_interval: int = Field(
+        60,
+        ge=1,
+        description="Shortest update_interval accepted for an external playlist (seconds).",
+    )
+    players: tuple[str, ...] = Field(
+        ("vlc", "mpv", "mplayer", "ffplay", "smplayer", "celluloid", "totem", "mpc-qt", "iina"),
+        description="Executable names looked up on PATH for get_available_players.",
+    )
+    expose_tracebacks: bool = Field(
+        False, description="Never on in production: show tracebacks in logs only."
+    )
+
+    @field_validator("trusted_proxies", "players", mode="before")
+    @classmethod
+    def _split_csv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be one of debug, info, warning, error")
+        return value.lower()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'tidecast.db'}"
+
+
+def setting_names() -> list[str]:
+    return list(Settings.model_fields)
+
+
+def is_secret(name: str) -> bool:
+    extra = Settings.model_fields[name].json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("secret"))
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a URL (``postgresql://u:secret@h/db`` -> ``u:********@h``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:{SECRET_MASK}@{netloc[1]}"))
+
+
+def masked_items(settings: Settings) -> list[tuple[str, str, str]]:
+    """``(name, shown value, help)`` for every setting, secrets masked."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        shown = ",".join(value) if isinstance(value, tuple) else str(value)
+        if name == "database_url":
+            shown = mask_url(settings.resolved_database_url)
+        elif is_secret(name) and value:
+            shown = SECRET_MASK
+        rows.append((name, shown, field.description or ""))
+    return rows
+
+
+class SettingsError(Exception):
+    """The layered settings do not validate; the message names the bad setting."""
+
+
+def load_settings(
+    *,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Layer defaults, the TOML config file, ``TIDECAST_*`` variables and overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or (
+        Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else None
+    )
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read config file {path}: {exc}") from exc
+        unknown = set(data) - set(setting_names())
+        if unknown:
+            raise SettingsError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
+        values.update(data)
+    for name in setting_names():
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            values[name] = env[key]
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(problems) from exc

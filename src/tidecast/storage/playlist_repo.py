@@ -1,0 +1,211 @@
+"""Playlist items in the database: typed rows in, typed rows out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidecast.storage.tables import playlist_items
+
+
+@dataclass(slots=True)
+class ItemRow:
+    """One playlist item as stored."""
+
+    owner: str
+    title: str
+    transport_type: str
+    content_type: str
+    hash: str
+    hash_v2: str
+    created_at: int
+    updated_at: int
+    is_live: int = -1
+    display_title: str | None = None
+    description: str = ""
+    content_id: str | None = None
+    infohash: str | None = None
+    url: str | None = None
+    hls_manifest_url: str | None = None
+    dash_manifest_url: str | None = None
+    video_url: str | None = None
+    file_index: int | None = None
+    category: str | None = None
+    subcategory: str = ""
+    tags: list[str] = field(default_factory=list)
+    poster: str = ""
+    tvg_id: str = ""
+    tvg_name: str = ""
+    tvg_logo: str = ""
+    logo_file: str | None = None
+    languages: list[str] | None = None
+    countries: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    is_favorite: bool = False
+    enabled: bool = True
+    locked: bool = False
+    is_deleted: bool = False
+    auto_search: bool = False
+    external_playlist_id: int | None = None
+    id: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        """Column values for an insert (without the id)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "id"}
+
+
+_COLUMNS = [f.name for f in fields(ItemRow)]
+
+
+def _from_row(row: Row[Any]) -> ItemRow:
+    m = row._mapping
+    return ItemRow(**{name: m[name] for name in _COLUMNS})
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilter:
+    """What ``list_items`` returns; ``None`` means "any"."""
+
+    owner: str
+    deleted: bool = False
+    category: str | None = None
+    search: str | None = None
+    favorites_only: bool = False
+    external_playlist_id: int | None = None
+    offset: int = 0
+    limit: int | None = None
+
+
+def _filtered(query: Select[Any], flt: ItemFilter) -> Select[Any]:
+    c = playlist_items.c
+    query = query.where(c.owner == flt.owner, c.is_deleted == flt.deleted)
+    if flt.category is not None:
+        query = query.where(c.category == flt.category)
+    if flt.favorites_only:
+        query = query.where(c.is_favorite.is_(True))
+    if flt.external_playlist_id is not None:
+        query = query.where(c.external_playlist_id == flt.external_playlist_id)
+    if flt.search:
+        pattern = f"%{flt.search.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(c.title).like(pattern),
+                func.lower(func.coalesce(c.display_title, "")).like(pattern),
+                func.lower(c.tvg_name).like(pattern),
+            )
+        )
+    return query
+
+
+async def insert(conn: AsyncConnection, item: ItemRow) -> int:
+    result = await conn.execute(playlist_items.insert().values(**item.values()))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+async def insert_many(conn: AsyncConnection, items: Sequence[ItemRow]) -> None:
+    if items:
+        await conn.execute(playlist_items.insert(), [item.values() for item in items])
+
+
+async def get(conn: AsyncConnection, item_id: int) -> ItemRow | None:
+    result = await conn.execute(select(playlist_items).where(playlist_items.c.id == item_id))
+    row = result.first()
+    return _from_row(row) if row is not None else None
+
+
+async def get_many(conn: AsyncConnection, item_ids: Iterable[int]) -> list[ItemRow]:
+    ids = list(item_ids)
+    if not ids:
+        return []
+    result = await conn.execute(select(playlist_items).where(playlist_items.c.id.in_(ids)))
+    return [_from_row(row) for row in result]
+
+
+async def find_by_hash(conn: AsyncConnection, item_hash: str) -> ItemRow | None:
+    result = await conn.execute(
+        select(playlist_items).where(playlist_items.c.hash == item_hash).limit(1)
+    )
+    row = result.first()
+    return _from_row(row) if row is not None else None
+
+
+async def find_by_title(conn: AsyncConnection, title: str) -> ItemRow | None:
+    c = playlist_items.c
+    result = await conn.execute(
+        select(playlist_items)
+        .where(or_(func.lower(c.title) == title.lower(), func.lower(c.tvg_name) == title.lower()))
+        .order_by(c.id)
+        .limit(1)
+    )
+    row = result.first()
+    return _from_row(row) if row is not None else None
+
+
+async def list_items(conn: AsyncConnection, flt: ItemFilter) -> list[ItemRow]:
+    query = _filtered(select(playlist_items), flt).order_by(playlist_items.c.id)
+    if flt.offset:
+        query = query.offset(flt.offset)
+    if flt.limit is not None:
+        query = query.limit(flt.limit)
+    return [_from_row(row) for row in await conn.execute(query)]
+
+
+async def count_items(conn: AsyncConnection, flt: ItemFilter) -> int:
+    query = _filtered(select(func.count()).select_from(playlist_items), flt)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def hashes_v2(conn: AsyncConnection, owner: str) -> set[str]:
+    c = playlist_items.c
+    result = await conn.execute(select(c.hash_v2).where(c.owner == owner, c.is_deleted.is_(False)))
+    return {value for (value,) in result}
+
+
+async def update_values(
+    conn: AsyncConnection, item_ids: Sequence[int], values: dict[str, Any]
+) -> None:
+    if item_ids:
+        await conn.execute(
+            update(playlist_items).where(playlist_items.c.id.in_(list(item_ids))).values(**values)
+        )
+
+
+async def delete_ids(conn: AsyncConnection, item_ids: Sequence[int]) -> None:
+    if item_ids:
+        await conn.execute(delete(playlist_items).where(playlist_items.c.id.in_(list(item_ids))))
+
+
+async def delete_where(
+    conn: AsyncConnection,
+    *,
+    owner: str | None = None,
+    deleted: bool | None = None,
+    unlocked_only: bool = False,
+    external_playlist_id: int | None = None,
+) -> int:
+    c = playlist_items.c
+    conditions = []
+    if owner is not None:
+        conditions.append(c.owner == owner)
+    if deleted is not None:
+        conditions.append(c.is_deleted == deleted)
+    if unlocked_only:
+        conditions.append(c.locked.is_(False))
+    if external_playlist_id is not None:
+        conditions.append(c.external_playlist_id == external_playlist_id)
+    result = await conn.execute(delete(playlist_items).where(and_(*conditions)))
+    return int(result.rowcount or 0)
+
+
+async def items_of_external(conn: AsyncConnection, external_playlist_id: int) -> list[ItemRow]:
+    result = await conn.execute(
+        select(playlist_items).where(playlist_items.c.external_playlist_id == external_playlist_id)
+    )
+    return [_from_row(row) for row in result]

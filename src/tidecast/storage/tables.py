@@ -1,0 +1,157 @@
+"""The one definition of tidecast's tables (SQLAlchemy Core).
+
+Alembic migrations in ``storage/migrations`` create exactly these tables; a test compares
+the migrated schema with this metadata. Times are UNIX seconds (integers), the unit every
+API surface speaks.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+instance_settings = Table(
+    "instance_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("owner", String(255), nullable=True),
+    Column("device", String(255), nullable=True),
+    Column("label", String(255), nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_used_at", BigInteger, nullable=True),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Index("ix_credentials_kind_owner", "kind", "owner"),
+)
+
+external_playlists = Table(
+    "external_playlists",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("owner", String(255), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("category", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("login", String(255), nullable=False, default=""),
+    Column("password_encrypted", Text, nullable=False, default=""),
+    Column("update_interval", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("last_update", BigInteger, nullable=True),
+    Column("next_update", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("item_count", Integer, nullable=False, default=0),
+    Column("epg_sources", JSON, nullable=False, default=list),
+    # Whether updates may reach private/loopback addresses: the last caller to add or
+    # edit the playlist was local to this instance.
+    Column("allow_private", Boolean, nullable=False, default=False),
+)
+
+playlist_items = Table(
+    "playlist_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("owner", String(255), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("display_title", Text, nullable=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("transport_type", String(16), nullable=False),
+    Column("content_type", String(16), nullable=False),
+    Column("is_live", Integer, nullable=False, default=-1),
+    Column("content_id", String(40), nullable=True),
+    Column("infohash", String(40), nullable=True),
+    Column("url", Text, nullable=True),
+    Column("hls_manifest_url", Text, nullable=True),
+    Column("dash_manifest_url", Text, nullable=True),
+    Column("video_url", Text, nullable=True),
+    Column("file_index", Integer, nullable=True),
+    Column("category", String(255), nullable=True),
+    Column("subcategory", String(255), nullable=False, default=""),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("poster", Text, nullable=False, default=""),
+    Column("tvg_id", String(255), nullable=False, default=""),
+    Column("tvg_name", String(255), nullable=False, default=""),
+    Column("tvg_logo", Text, nullable=False, default=""),
+    Column("logo_file", String(128), nullable=True),
+    Column("languages", JSON, nullable=True),
+    Column("countries", JSON, nullable=True),
+    Column("extra", JSON, nullable=False, default=dict),
+    Column("is_favorite", Boolean, nullable=False, default=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("locked", Boolean, nullable=False, default=False),
+    Column("is_deleted", Boolean, nullable=False, default=False),
+    Column("auto_search", Boolean, nullable=False, default=False),
+    Column(
+        "external_playlist_id",
+        Integer,
+        ForeignKey("external_playlists.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("hash", String(32), nullable=False),
+    Column("hash_v2", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_playlist_items_owner_deleted", "owner", "is_deleted"),
+    Index("ix_playlist_items_external", "external_playlist_id"),
+    Index("ix_playlist_items_hash", "hash"),
+)
+
+transport_files = Table(
+    "transport_files",
+    metadata,
+    Column("content_id", String(40), primary_key=True),
+    Column("infohash", String(40), nullable=False, index=True),
+    Column("infohash_v2", String(64), nullable=True, index=True),
+    Column("name", Text, nullable=False),
+    Column("total_size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("source_url", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("owner", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("progress", Integer, nullable=False, default=0),
+    Column("result", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
