@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tidecast.api import docs
 from tidecast.api.engine import routes as engine_routes
@@ -19,7 +20,7 @@ from tidecast.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+def create_app(settings: Settings, services: Services | None = None) -> ExactPaths:
     """Build the ASGI app; nothing is started until the lifespan runs."""
     services = services or build_services(settings)
 
@@ -42,7 +43,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         return JSONResponse({"error": "internal error"}, status_code=500)
 
     routes: list[BaseRoute] = [Route("/", index)]
-    routes += engine_routes.routes(services)
     routes += docs.routes()
     app = Starlette(
         routes=routes,
@@ -50,4 +50,25 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         exception_handlers={404: not_found, 500: server_error},
     )
     app.state.services = services
-    return app
+    return ExactPaths(engine_routes.endpoints(services), app)
+
+
+class ExactPaths:
+    """Serve a few exact paths directly, everything else through the Starlette app.
+
+    The engine API endpoints render every failure in their own envelope, so they need
+    none of the router's middleware; skipping it halves their per-request cost.
+    """
+
+    def __init__(self, paths: dict[str, ASGIApp], fallback: Starlette) -> None:
+        self.paths = paths
+        self.fallback = fallback
+        self.state = fallback.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            endpoint = self.paths.get(scope["path"])
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await self.fallback(scope, receive, send)

@@ -85,7 +85,7 @@ def main(ctx: click.Context, config: Path | None) -> None:
 @main.command()
 @_setting_options
 @click.pass_context
-def serve(ctx: click.Context, **overrides: Any) -> None:
+def serve(ctx: click.Context, /, **overrides: Any) -> None:
     """Start every API surface on one port (default 127.0.0.1:6878)."""
     import uvicorn
 
@@ -113,7 +113,7 @@ def config() -> None:
 @config.command("show")
 @_setting_options
 @click.pass_context
-def config_show(ctx: click.Context, **overrides: Any) -> None:
+def config_show(ctx: click.Context, /, **overrides: Any) -> None:
     """Print every setting with its value (secrets masked) and its help."""
     settings = _load(ctx.find_root().obj["config"], overrides)
     for name, value, help_text in masked_items(settings):

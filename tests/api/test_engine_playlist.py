@@ -268,5 +268,5 @@ async def test_services_see_what_the_api_wrote(
     from tidecast.storage.playlist_repo import ItemFilter
 
     await engine(client, token).ok("playlist_add_item", infohash=IH, title="Kept")
-    page = await services.playlists.list(ItemFilter(owner="_no_owner_"))
+    page = await services.playlists.page(ItemFilter(owner="_no_owner_"))
     assert [i.title for i in page.items] == ["Kept"]

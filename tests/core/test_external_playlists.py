@@ -137,7 +137,7 @@ class Stack:
         await self.db.dispose()
 
     async def items(self, playlist_id: int, owner: str = OWNER) -> dict[str, ItemRow]:
-        page = await self.playlists.list(ItemFilter(owner=owner, external_playlist_id=playlist_id))
+        page = await self.playlists.page(ItemFilter(owner=owner, external_playlist_id=playlist_id))
         return {item.title: item for item in page.items}
 
     async def one(self, playlist_id: int, viewer: str = OWNER) -> ExternalPlaylist:
@@ -409,7 +409,7 @@ async def test_delete_removes_the_playlist_and_its_items(stack: Stack, upstream:
     await stack.external.delete(playlist_id)
 
     assert await stack.items(playlist_id) == {}
-    everything = await stack.playlists.list(ItemFilter(owner=OWNER))
+    everything = await stack.playlists.page(ItemFilter(owner=OWNER))
     assert [item.title for item in everything.items] == ["Z"]
     with pytest.raises(NotFound):
         await stack.external.get(playlist_id, viewer=OWNER)

@@ -381,9 +381,7 @@ class ContentService:
             # its extension says so, else media.
             if kind == "transport_url":
                 raise
-            if kind == "playlist":
-                return Analysis("playlist", None, None, None, url, None, -1, [])
-            return Analysis("direct_content", None, None, None, url, None, -1, [])
+            return _url_analysis("playlist" if kind == "playlist" else "direct_content", url, -1)
 
         body = result.body
         if kind == "transport_url" or looks_like_torrent(body):
@@ -399,15 +397,15 @@ class ContentService:
         if text is not None and text.lstrip("\ufeff \t\r\n").startswith("#EXTM3U"):
             if any(tag in text for tag in _HLS_TAGS):
                 is_live = await self._hls_is_live(text, result, caller_is_local=caller_is_local)
-                return Analysis("hls", "hls", None, None, url, None, is_live, [])
-            return Analysis("playlist", None, None, None, url, None, -1, [])
+                return _url_analysis("hls", url, is_live)
+            return _url_analysis("playlist", url, -1)
         if kind == "playlist" and text is not None:
             # An extended header is optional in plain M3U lists of URLs.
-            return Analysis("playlist", None, None, None, url, None, -1, [])
+            return _url_analysis("playlist", url, -1)
         media_type = result.content_type.startswith(("video/", "audio/"))
         if body and (text is None or (media_type and result.content_type not in _PLAYLIST_MIME)):
             # The whole body arrived within the limit, so it is a finished file.
-            return Analysis("direct_content", None, None, None, url, None, 0, [])
+            return _url_analysis("direct_content", url, 0)
         raise UnsupportedContent("unknown protocol")
 
     async def _hls_is_live(self, text: str, result: FetchResult, *, caller_is_local: bool) -> int:
@@ -435,6 +433,11 @@ def _transport_analysis(file: TransportFile, *, item_url: str | None) -> Analysi
     return Analysis(
         "transport_file", "bt", file.content_id, file.infohash, item_url, file.name, 0, []
     )
+
+
+def _url_analysis(content_type: str, url: str, is_live: int) -> Analysis:
+    transport_type = "hls" if content_type == "hls" else None
+    return Analysis(content_type, transport_type, None, None, url, None, is_live, [])
 
 
 def _media_playlist_is_live(text: str) -> int | None:

@@ -54,6 +54,8 @@ _FORMATS: dict[str, tuple[str, str]] = {
     "WEBP": ("webp", "image/webp"),
     "ICO": ("ico", "image/x-icon"),
 }
+# Pillow's openers to try; JPEG's also opens MPO files.
+_OPENERS = ("PNG", "JPEG", "GIF", "WEBP", "ICO")
 _MIME_BY_EXTENSION = {ext: mime for ext, mime in _FORMATS.values()}
 _KEY = re.compile(r"[0-9a-f]{64}\.(?:png|jpg|gif|webp|ico)")
 _ACCEPT = "image/png, image/jpeg, image/gif, image/webp, image/x-icon;q=0.9, image/*;q=0.5"
@@ -63,7 +65,7 @@ def image_extension(data: bytes) -> str:
     """The extension of the image in ``data``; InvalidInput unless it fully decodes as one
     of the accepted formats within ``MAX_ICON_PIXELS``. CPU-bound: run it in a thread."""
     try:
-        with Image.open(io.BytesIO(data), formats=list(_FORMATS)) as image:
+        with Image.open(io.BytesIO(data), formats=_OPENERS) as image:
             fmt = image.format
             if image.width * image.height > MAX_ICON_PIXELS:
                 raise InvalidInput(

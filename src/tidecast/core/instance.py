@@ -70,7 +70,9 @@ class AccessSwitches:
         """The host's interface networks, re-read at most every 30 s (interfaces change)."""
         now = time.monotonic()
         if now - self._networks_read_at > 30 or not self._networks_read_at:
-            self._networks = interface_networks()
+            fresh = interface_networks()
+            if fresh != self._networks:
+                self._networks = fresh
             self._networks_read_at = now
         return self._networks
 

@@ -204,7 +204,7 @@ class PlaylistService:
                 conn, [item_id], {"is_deleted": False, "updated_at": int(time.time())}
             )
 
-    async def list(self, flt: ItemFilter) -> PlaylistPage:
+    async def page(self, flt: ItemFilter) -> PlaylistPage:
         async with self._db.read() as conn:
             total = await playlist_repo.count_items(conn, flt)
             items = await playlist_repo.list_items(conn, flt)

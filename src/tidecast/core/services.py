@@ -40,11 +40,22 @@ class Services:
     icons: IconService
     players: PlayerService
     ready: bool = field(default=False)
+    _callers: dict[tuple[str | None, str | None], Caller] = field(default_factory=dict)
+    _callers_networks: object = None
 
     def caller(self, peer: str | None, forwarded_for: str | None) -> Caller:
-        trusted = parse_networks(self.settings.trusted_proxies)
-        address = client_address(peer, forwarded_for, trusted)
-        return Caller(address, classify(address, self.switches.networks()))
+        """Who is calling; memoised per (peer, X-Forwarded-For) while interfaces stay the same."""
+        networks = self.switches.networks()
+        if networks is not self._callers_networks or len(self._callers) > 4096:
+            self._callers.clear()
+            self._callers_networks = networks
+        key = (peer, forwarded_for)
+        known = self._callers.get(key)
+        if known is None:
+            trusted = parse_networks(self.settings.trusted_proxies)
+            address = client_address(peer, forwarded_for, trusted)
+            known = self._callers[key] = Caller(address, classify(address, networks))
+        return known
 
     async def start(self) -> None:
         await self.db.migrate()

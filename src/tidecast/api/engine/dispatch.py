@@ -91,23 +91,17 @@ async def dispatch(request: Request, table: Mapping[str, Method], services: Serv
     try:
         caller = caller_of(request, services)
         switches = services.switches
+        name = request.query_params.get("method", "")
+        method = table.get(name)
         # The address policy comes first: a refused caller learns nothing about methods.
         check_access(
             caller,
-            remote_allowed_for_method=True,
+            remote_allowed_for_method=True if method is None else method.remote,
             allow_intranet=switches.allow_intranet,
             allow_remote=switches.allow_remote,
         )
-        name = request.query_params.get("method", "")
-        method = table.get(name)
         if method is None:
             raise UnknownCommand("unknown method" if name else "missing method")
-        check_access(
-            caller,
-            remote_allowed_for_method=method.remote,
-            allow_intranet=switches.allow_intranet,
-            allow_remote=switches.allow_remote,
-        )
         if not method.cors and request.headers.get("origin"):
             # A browser page (or a DNS-rebinding host name) must never read this answer.
             raise AccessDenied("access denied: not available to web pages")

@@ -7,6 +7,7 @@ A handler may read only what its method declares, so the OpenAPI document stays 
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import dataclass
 from typing import Literal
@@ -46,37 +47,37 @@ class Params:
         query: QueryParams,
         form: FormData | None,
         declared: tuple[Param, ...],
-        json_body: dict[str, object] | None = None,
+        json_body: dict[builtins.str, object] | None = None,
     ) -> None:
         self._query = query
         self._form = form
         self._declared = {p.name: p for p in declared}
         self._json = json_body or {}
 
-    def _check(self, name: str) -> None:
+    def _check(self, name: builtins.str) -> None:
         if name not in self._declared:
             raise AssertionError(f"parameter {name!r} is read but not declared")
 
-    def raw_all(self, name: str) -> list[str]:
+    def raw_all(self, name: builtins.str) -> list[builtins.str]:
         self._check(name)
         values = [v for v in self._query.getlist(name)]
         if self._form is not None:
             values.extend(v for v in self._form.getlist(name) if isinstance(v, str))
-        if name in self._json and isinstance(self._json[name], str | int | bool):
+        if name in self._json and isinstance(self._json[name], builtins.str | int | bool):
             values.append(str(self._json[name]))
         return values
 
-    def str(self, name: str) -> str | None:
+    def str(self, name: builtins.str) -> builtins.str | None:
         values = self.raw_all(name)
         return values[0] if values else None
 
-    def required_str(self, name: str) -> str:
+    def required_str(self, name: builtins.str) -> builtins.str:
         value = self.str(name)
         if value is None or value.strip() == "":
             raise MissingParameter(f"missing parameter: {name}", field=name)
         return value
 
-    def int(self, name: str) -> int | None:
+    def int(self, name: builtins.str) -> builtins.int | None:
         value = self.str(name)
         if value is None or value.strip() == "":
             return None
@@ -85,30 +86,30 @@ class Params:
         except ValueError:
             raise InvalidInput(f"{name} must be an integer", field=name) from None
 
-    def required_int(self, name: str) -> int:
+    def required_int(self, name: builtins.str) -> builtins.int:
         value = self.int(name)
         if value is None:
             raise MissingParameter(f"missing parameter: {name}", field=name)
         return value
 
-    def bool(self, name: str) -> bool | None:
+    def bool(self, name: builtins.str) -> builtins.bool | None:
         value = self.str(name)
         if value is None or value.strip() == "":
             return None
         return parse_bool(value, name)
 
-    def required_bool(self, name: str) -> bool:
+    def required_bool(self, name: builtins.str) -> builtins.bool:
         value = self.bool(name)
         if value is None:
             raise MissingParameter(f"missing parameter: {name}", field=name)
         return value
 
-    def int_list(self, name: str) -> list[int] | None:
+    def int_list(self, name: builtins.str) -> list[builtins.int] | None:
         """``ids=1,2`` or ``ids=1&ids=2`` (or a JSON list ``[1,2]``)."""
         values = self.raw_all(name)
         if not values:
             return None
-        out: list[int] = []
+        out: list[builtins.int] = []
         for value in values:
             text = value.strip()
             parts = json.loads(text) if text.startswith("[") else text.split(",")
@@ -119,7 +120,7 @@ class Params:
                     raise InvalidInput(f"{name} must be a list of integers", field=name) from None
         return out
 
-    def json_list(self, name: str) -> list[str] | None:
+    def json_list(self, name: builtins.str) -> list[builtins.str] | None:
         """A JSON-encoded list of strings, e.g. ``tags=["news","sport"]``."""
         value = self.str(name)
         if value is None or value.strip() == "":
@@ -134,13 +135,13 @@ class Params:
             raise InvalidInput(f"{name} must be a JSON-encoded list of strings", field=name)
         return [v.strip() for v in parsed if v.strip()]
 
-    def file(self, name: str) -> UploadFile | None:
+    def file(self, name: builtins.str) -> UploadFile | None:
         self._check(name)
         if self._form is None:
             return None
         value = self._form.get(name)
         return value if isinstance(value, UploadFile) else None
 
-    def json_value(self, name: str) -> object:
+    def json_value(self, name: builtins.str) -> object:
         self._check(name)
         return self._json.get(name)

@@ -124,7 +124,7 @@ async def playlist_restore_item(call: Call) -> Any:
 
 
 async def playlist_trash_get(call: Call) -> Any:
-    page = await call.services.playlists.list(ItemFilter(owner=_owner(call), deleted=True))
+    page = await call.services.playlists.page(ItemFilter(owner=_owner(call), deleted=True))
     return {"data": [render_item(i, call.base_url, in_trash=True) for i in page.items]}
 
 
@@ -147,7 +147,7 @@ async def playlist_get(call: Call) -> Any:
         offset=offset,
         limit=limit,
     )
-    page = await call.services.playlists.list(flt)
+    page = await call.services.playlists.page(flt)
     return {
         "total_items": page.total_items,
         "playlist": [render_item(i, call.base_url) for i in page.items],
@@ -210,7 +210,7 @@ async def playlist_import(call: Call) -> Any:
 
 
 async def playlist_export(call: Call) -> Any:
-    page = await call.services.playlists.list(ItemFilter(owner=_owner(call)))
+    page = await call.services.playlists.page(ItemFilter(owner=_owner(call)))
     body = export_m3u(page.items, call.base_url)
     return Response(
         body,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tidecast.api.engine import content_methods, external_methods, playlist_methods, service_methods
 from tidecast.api.engine.dispatch import Method, dispatch
@@ -32,15 +32,24 @@ SERVER_API: Mapping[str, Method] = _table(
 WEBUI_SERVICE_API: Mapping[str, Method] = _table(service_methods.WEBUI_METHODS)
 
 
-def routes(services: Services) -> list[Route]:
-    async def server_api(request: Request) -> Response:
-        return await dispatch(request, SERVER_API, services)
+def endpoints(services: Services) -> dict[str, ASGIApp]:
+    """Exact path -> ASGI app. The engine API is the hottest path clients poll, so the
+    app factory serves these paths ahead of the router (see ``tidecast.app``)."""
 
-    async def webui_service(request: Request) -> Response:
-        return await dispatch(request, WEBUI_SERVICE_API, services)
+    def endpoint(table: Mapping[str, Method]) -> ASGIApp:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            request = Request(scope, receive)
+            if request.method not in ("GET", "POST", "HEAD"):
+                response: Response = Response(status_code=405, headers={"Allow": "GET, POST"})
+            else:
+                response = await dispatch(request, table, services)
+            await response(scope, receive, send)
 
-    return [
-        Route("/server/api", server_api, methods=["GET", "POST"]),
-        Route("/service/api", server_api, methods=["GET", "POST"]),
-        Route("/webui/api/service", webui_service, methods=["GET", "POST"]),
-    ]
+        return app
+
+    server_api = endpoint(SERVER_API)
+    return {
+        "/server/api": server_api,
+        "/service/api": server_api,
+        "/webui/api/service": endpoint(WEBUI_SERVICE_API),
+    }
