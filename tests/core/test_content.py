@@ -7,21 +7,13 @@ HTTP server (Starlette under uvicorn, in a thread) on 127.0.0.1 that counts requ
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import libtorrent as lt
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from tidecast.core.content import DIRECT_SNIFF_BYTES, Analysis, ContentService, MediaFile
 from tidecast.core.errors import (
@@ -39,6 +31,7 @@ from tidecast.storage.database import Database
 from tidecast.storage.playlist_repo import ItemRow
 from tidecast.storage.transport_repo import TransportRow
 
+from support.origin import Origin, running_origin
 from support.torrents import Version, make_torrent
 
 UNKNOWN_ID = "0a4848271c91ce2d8965ce416267c25047dc8141"
@@ -66,56 +59,10 @@ acestream://94c2fd8fb9bc8f2fc71a2cbe9d4b866f227a0209
 MP4_BLOB = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 40
 
 
-# -- a loopback HTTP server ---------------------------------------------------------------
-
-
-@dataclass
-class Origin:
-    """A real HTTP server on 127.0.0.1 serving ``routes`` (path -> (body, content type))."""
-
-    base: str = ""
-    routes: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    hits: dict[str, int] = field(default_factory=dict)
-
-    def url(self, path: str) -> str:
-        return f"{self.base}{path}"
-
-    def total_hits(self) -> int:
-        return sum(self.hits.values())
-
-
 @pytest.fixture(scope="module")
 def origin() -> Iterator[Origin]:
-    state = Origin()
-
-    async def serve(request: Request) -> Response:
-        path = request.url.path
-        if request.url.query:
-            path += "?" + request.url.query
-        state.hits[path] = state.hits.get(path, 0) + 1
-        if path not in state.routes:
-            return Response(b"not found", status_code=404, media_type="text/plain")
-        body, content_type = state.routes[path]
-        return Response(body, media_type=content_type)
-
-    app = Starlette(routes=[Route("/{path:path}", serve)])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    state.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        app, log_level="error", lifespan="off", ws="none", http="h11", loop="asyncio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "test server did not start"
-        time.sleep(0.01)
-    yield state
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with running_origin() as state:
+        yield state
 
 
 # -- torrents -----------------------------------------------------------------------------

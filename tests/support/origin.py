@@ -1,0 +1,69 @@
+"""A real HTTP server on 127.0.0.1 standing in for the internet's web servers.
+
+``Origin.routes`` maps a path (with its query) to ``(body, content type)``; every request is
+counted in ``hits``. Tests change routes between requests to model an upstream that moves.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+@dataclass
+class Origin:
+    base: str = ""
+    routes: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def total_hits(self) -> int:
+        return sum(self.hits.values())
+
+
+@contextmanager
+def running_origin() -> Iterator[Origin]:
+    state = Origin()
+
+    async def serve(request: Request) -> Response:
+        path = request.url.path
+        if request.url.query:
+            path += "?" + request.url.query
+        state.hits[path] = state.hits.get(path, 0) + 1
+        if path not in state.routes:
+            return Response(b"not found", status_code=404, media_type="text/plain")
+        body, content_type = state.routes[path]
+        return Response(body, media_type=content_type)
+
+    app = Starlette(routes=[Route("/{path:path}", serve)])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    state.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = uvicorn.Config(
+        app, log_level="error", lifespan="off", ws="none", http="h11", loop="asyncio"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "test server did not start"
+        time.sleep(0.01)
+    try:
+        yield state
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
