@@ -13,10 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from support.origin import Origin, running_origin
-from support.torrents import make_torrent
 
 from tidecast.core.services import Services
+
+from support.origin import Origin, running_origin
+from support.torrents import make_torrent
 
 ClientFactory = Callable[[str], httpx.AsyncClient]
 IH = "0a4848271c91ce2d8965ce416267c25047dc8141"
@@ -285,3 +286,36 @@ async def test_external_playlist_lifecycle(
     assert (await call(client, "playlist_get", token=token))["result"]["total_items"] == 0
     gone = await call(client, "external_playlist_get", token=token, id=playlist_id)
     assert "not found" in gone["error"]
+
+
+async def test_analyze_deferred_items_records_liveness(
+    client: httpx.AsyncClient, token: str, origin: Origin
+) -> None:
+    origin.routes["/vod.m3u8"] = (
+        b"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        b"#EXTINF:4.0,\nseg0.ts\n#EXT-X-ENDLIST\n",
+        "application/vnd.apple.mpegurl",
+    )
+    item_id = (
+        await call(
+            client,
+            "playlist_add_item",
+            token=token,
+            title="Film",
+            hls_manifest_url=origin.url("/vod.m3u8"),
+            is_live=1,
+        )
+    )["result"]
+    body = await call(
+        client,
+        "analyze_deferred_playlist_items",
+        api_version=3,
+        playlist_item_id=[item_id, 424242],
+    )
+    assert body["error"] is None, body
+    first, second = body["result"]["items"]
+    assert first["id"] == item_id and first["result"]["content_type"] == "hls"
+    assert first["result"]["is_live"] == 0
+    assert second["id"] == 424242 and "not found" in second["error"]["message"]
+    item = (await call(client, "playlist_get", token=token))["result"]["playlist"][0]
+    assert item["is_live"] == 0 and item["content_type"] == "vod"

@@ -41,3 +41,14 @@ def descriptor_path(
         key = "magnet" if url.startswith("magnet:") else "url"
         return "/ace/getstream?" + urlencode({key: url})
     return ""
+
+
+def reference_of(item: ItemRow) -> str | None:
+    """The item's content as an ``analyze_content`` query (acestream link, magnet or URL)."""
+    if item.content_id:
+        return f"acestream://{item.content_id}"
+    if item.url:
+        return item.url
+    if item.infohash:
+        return f"acestream:?infohash={item.infohash}"
+    return item.hls_manifest_url or item.video_url or item.dash_manifest_url

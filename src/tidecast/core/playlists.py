@@ -235,6 +235,22 @@ class PlaylistService:
                 conn, list(item_ids), {flag: value, "updated_at": int(time.time())}
             )
 
+    async def record_analysis(
+        self, item_id: int, *, is_live: int, content_id: str | None, infohash: str | None
+    ) -> None:
+        """Store what analysing an item's content found (liveness, ids it lacked)."""
+        async with self._db.write() as conn:
+            item = await self._owned(conn, item_id, None)
+            values: dict[str, object] = {"updated_at": int(time.time())}
+            if is_live in (0, 1):
+                values["is_live"] = is_live
+                values["content_type"] = content_type_of(is_live)
+            if content_id and not item.content_id:
+                values["content_id"] = content_id
+            if infohash and not item.infohash:
+                values["infohash"] = infohash
+            await playlist_repo.update_values(conn, [item_id], values)
+
     async def _owned(self, conn: Connection, item_id: int, owner: str | None) -> ItemRow:
         item = await playlist_repo.get(conn, item_id)
         if item is None or (owner is not None and item.owner != check_owner(owner)):

@@ -11,13 +11,20 @@ from starlette.responses import Response
 from tidecast.api.engine.dispatch import Call, Method
 from tidecast.api.engine.envelope import error_value, lookup
 from tidecast.api.engine.params import Param
+from tidecast.core.content import Analysis
+from tidecast.core.deferred_analysis import analyze_items
 from tidecast.core.errors import InvalidInput, MissingParameter, TidecastError
 
 
 async def _analysis_dict(call: Call, query: str, title: str | None) -> dict[str, Any]:
-    a = await call.services.content.analyze(
-        query, caller_is_local=call.caller.is_local, title=title
+    return _render_analysis(
+        await call.services.content.analyze(
+            query, caller_is_local=call.caller.is_local, title=title
+        )
     )
+
+
+def _render_analysis(a: Analysis) -> dict[str, Any]:
     return {
         "content_type": a.content_type,
         "transport_type": a.transport_type,
@@ -32,6 +39,24 @@ async def _analysis_dict(call: Call, query: str, title: str | None) -> dict[str,
 
 async def analyze_content(call: Call) -> Any:
     return await _analysis_dict(call, call.params.required_str("query"), call.params.str("title"))
+
+
+async def analyze_deferred_playlist_items(call: Call) -> Any:
+    ids = call.params.int_list("playlist_item_id")
+    if not ids:
+        raise MissingParameter("missing parameter: playlist_item_id", field="playlist_item_id")
+    found = await analyze_items(
+        call.services.playlists, call.services.content, ids, caller_is_local=call.caller.is_local
+    )
+    items: list[dict[str, Any]] = []
+    for entry in found:
+        if entry.analysis is not None:
+            items.append({"id": entry.item_id, "result": _render_analysis(entry.analysis)})
+        elif entry.error is not None:
+            _status, code = lookup(entry.error)
+            message = error_value(entry.error.message, code, max(call.api_version, 2))
+            items.append({"id": entry.item_id, "error": message})
+    return {"items": items}
 
 
 async def analyze_content_multi(call: Call) -> Any:
@@ -170,6 +195,17 @@ METHODS = (
         public=True,
         remote=True,
         params=(Param("query", "repeated", True, "Repeat for each item"),),
+    ),
+    Method(
+        "analyze_deferred_playlist_items",
+        analyze_deferred_playlist_items,
+        "Analyse playlist items now and record liveness and ids found (per-item results).",
+        public=True,
+        remote=True,
+        params=(
+            Param("playlist_item_id", "int_list", True, "Repeat or comma-separate"),
+            Param("use_media_groups", "boolean", description="Accepted and ignored"),
+        ),
     ),
     Method(
         "get_media_files",

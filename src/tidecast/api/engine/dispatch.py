@@ -49,8 +49,13 @@ class Call:
 
 
 def caller_of(request: Request, services: Services) -> Caller:
-    peer = request.client.host if request.client else None
-    return services.caller(peer, request.headers.get("x-forwarded-for"))
+    client = request.scope.get("client")
+    peer = client[0] if client else None
+    # Only a configured trusted proxy may speak for someone else; skip the lookup otherwise.
+    forwarded = (
+        request.headers.get("x-forwarded-for") if services.settings.trusted_proxies else None
+    )
+    return services.caller(peer, forwarded)
 
 
 def _api_version(request: Request) -> int:
