@@ -7,9 +7,7 @@ HTTP server (Starlette under uvicorn, in a thread) on 127.0.0.1 that counts requ
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 import libtorrent as lt
@@ -31,7 +29,7 @@ from tidecast.storage.database import Database
 from tidecast.storage.playlist_repo import ItemRow
 from tidecast.storage.transport_repo import TransportRow
 
-from support.origin import Origin, running_origin
+from support.origin import Origin
 from support.torrents import Version, make_torrent
 
 UNKNOWN_ID = "0a4848271c91ce2d8965ce416267c25047dc8141"
@@ -57,12 +55,6 @@ http://127.0.0.1/one.ts
 acestream://94c2fd8fb9bc8f2fc71a2cbe9d4b866f227a0209
 """
 MP4_BLOB = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 40
-
-
-@pytest.fixture(scope="module")
-def origin() -> Iterator[Origin]:
-    with running_origin() as state:
-        yield state
 
 
 # -- torrents -----------------------------------------------------------------------------
@@ -139,21 +131,6 @@ def routes(origin: Origin, torrents: dict[str, Torrent]) -> Origin:
         }
     )
     return origin
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite:///{tmp_path}/t.db")
-    await database.migrate()
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def fetcher() -> AsyncIterator[Fetcher]:
-    fetcher = Fetcher(timeout=10, max_bytes=64 * 1024 * 1024)
-    yield fetcher
-    await fetcher.aclose()
 
 
 @pytest.fixture

@@ -10,20 +10,11 @@ import base64
 import hashlib
 import io
 import os
-import socket
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 from PIL import Image
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from tidecast.core.errors import (
     ContentUnavailable,
@@ -38,6 +29,8 @@ from tidecast.core.icons import IconService
 from tidecast.storage import playlist_repo
 from tidecast.storage.database import Database
 from tidecast.storage.playlist_repo import ItemRow
+
+from support.origin import Origin
 
 MAX_BYTES = 64 * 1024
 
@@ -59,50 +52,6 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect/></sv
 # -- a loopback HTTP server ---------------------------------------------------------------
 
 
-@dataclass
-class Origin:
-    """A real HTTP server on 127.0.0.1 serving ``routes`` (path -> (body, content type))."""
-
-    base: str = ""
-    routes: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    hits: dict[str, int] = field(default_factory=dict)
-
-    def url(self, path: str) -> str:
-        return f"{self.base}{path}"
-
-
-@pytest.fixture(scope="module")
-def origin() -> Iterator[Origin]:
-    state = Origin()
-
-    async def serve(request: Request) -> Response:
-        path = request.url.path
-        state.hits[path] = state.hits.get(path, 0) + 1
-        if path not in state.routes:
-            return Response(b"not found", status_code=404, media_type="text/plain")
-        body, content_type = state.routes[path]
-        return Response(body, media_type=content_type)
-
-    app = Starlette(routes=[Route("/{path:path}", serve)])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    state.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        app, log_level="error", lifespan="off", ws="none", http="h11", loop="asyncio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "test server did not start"
-        time.sleep(0.01)
-    yield state
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
-
-
 @pytest.fixture
 def routes(origin: Origin) -> Origin:
     origin.hits.clear()
@@ -116,21 +65,6 @@ def routes(origin: Origin) -> Origin:
         }
     )
     return origin
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite:///{tmp_path}/t.db")
-    await database.migrate()
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def fetcher() -> AsyncIterator[Fetcher]:
-    fetcher = Fetcher(timeout=10, max_bytes=64 * 1024 * 1024)
-    yield fetcher
-    await fetcher.aclose()
 
 
 @pytest.fixture

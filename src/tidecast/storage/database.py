@@ -99,32 +99,25 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a read transaction."""
-        try:
-            async with self.engine.connect() as conn, conn.begin():
-                yield conn
-        except TidecastError:
-            raise
-        except IntegrityError as exc:
-            raise Conflict("conflicts with existing data") from exc
-        except (DBAPIError, SQLAlchemyError) as exc:
-            log.exception("database read failed")
-            raise StorageUnavailable() from exc
+        async with self._transaction(write=False) as conn:
+            yield conn
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a write transaction, committed on success, rolled back on error."""
         if self.is_sqlite:
-            async with self._write_lock, self._write_transaction() as conn:
+            async with self._write_lock, self._transaction(write=True) as conn:
                 yield conn
         else:
-            async with self._write_transaction() as conn:
+            async with self._transaction(write=True) as conn:
                 yield conn
 
     @asynccontextmanager
-    async def _write_transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def _transaction(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
         try:
             async with self.engine.connect() as conn:
-                conn = await conn.execution_options(tidecast_write=True)
+                if write:
+                    conn = await conn.execution_options(tidecast_write=True)
                 async with conn.begin():
                     yield conn
         except TidecastError:
@@ -132,7 +125,7 @@ class Database:
         except IntegrityError as exc:
             raise Conflict("conflicts with existing data") from exc
         except (DBAPIError, SQLAlchemyError) as exc:
-            log.exception("database write failed")
+            log.exception("database %s failed", "write" if write else "read")
             raise StorageUnavailable() from exc
 
     async def dispose(self) -> None:
