@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import re
 import time
-from base64 import b32decode
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
-from tidecast.core.content_refs import ContentRef, parse_reference
+from tidecast.core.content_refs import (
+    ContentRef,
+    normalize_content_id,
+    normalize_infohash,
+    parse_reference,
+)
 from tidecast.core.errors import (
     ContentUnavailable,
     InvalidInput,
@@ -52,9 +55,6 @@ DIRECT_SNIFF_BYTES = 64 * 1024
 
 _PARSED_CACHE_SIZE = 64
 _TORRENT_ACCEPT = "application/x-bittorrent, */*;q=0.5"
-_HEX40 = re.compile(r"[0-9a-fA-F]{40}")
-_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-_BASE32_32 = re.compile(r"[A-Za-z2-7]{32}")
 _PLAYLIST_MIME = frozenset({"audio/x-mpegurl", "audio/mpegurl", "application/x-mpegurl"})
 # Tags only HLS playlists carry: every media playlist has TARGETDURATION, every master
 # playlist STREAM-INF. IPTV playlists do carry stray "#EXT-X-" lines, so the prefix alone
@@ -173,6 +173,19 @@ class ContentService:
             caller_is_local=caller_is_local,
         )
         return resolved.file
+
+    async def known(
+        self, *, content_id: str | None = None, infohash: str | None = None
+    ) -> TransportFile | None:
+        """A remembered transport file for these ids, or None; never fetches anything."""
+        if not content_id and not infohash:
+            return None
+        try:
+            return await self.transport_file(
+                content_id=content_id, infohash=infohash, caller_is_local=False
+            )
+        except ContentUnavailable:
+            return None
 
     async def media_files(
         self,
@@ -293,9 +306,9 @@ class ContentService:
         # Empty strings count as absent: dialects pass empty query parameters through.
         row: TransportRow | None
         if content_id:
-            row = await self._row_by_content_id(_content_id(content_id))
+            row = await self._row_by_content_id(normalize_content_id(content_id))
         elif infohash:
-            row = await self._row_by_infohash(_infohash(infohash))
+            row = await self._row_by_infohash(normalize_infohash(infohash))
         elif url:
             return await self._fetch_transport_file(url, caller_is_local=caller_is_local)
         elif magnet:
@@ -471,26 +484,6 @@ def _as_text(body: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     return body.decode("utf-8", errors="replace")
-
-
-def _content_id(value: str) -> str:
-    value = value.strip()
-    if not _HEX40.fullmatch(value):
-        raise InvalidInput(
-            "malformed content id: expected 40 hexadecimal digits", field="content_id"
-        )
-    return value.lower()
-
-
-def _infohash(value: str) -> str:
-    """A 40-hex (v1 or truncated v2) or 64-hex (v2) info-hash, lower-cased; base32 decoded."""
-    value = value.strip()
-    if _HEX40.fullmatch(value) or _HEX64.fullmatch(value):
-        return value.lower()
-    if _BASE32_32.fullmatch(value):
-        # Old magnets and some trackers write the 20-byte hash in base32.
-        return b32decode(value.upper()).hex()
-    raise InvalidInput("malformed infohash: expected 40 or 64 hexadecimal digits", field="infohash")
 
 
 def _magnet(value: str) -> ContentRef:

@@ -224,6 +224,19 @@ def _infohash_ref(value: str) -> ContentRef:
     return ContentRef("infohash", infohash, infohash=infohash)
 
 
+def normalize_content_id(value: str) -> str:
+    """A content id as tidecast stores it: 40 lower-case hex digits (InvalidInput otherwise)."""
+    return _content_id(value.strip())
+
+
+def normalize_infohash(value: str) -> str:
+    """An info-hash as tidecast stores it: 40 or 64 lower hex digits; base32 is decoded."""
+    value = value.strip()
+    if _HEX64.fullmatch(value):
+        return value.lower()
+    return _infohash_hex(value, field="infohash")
+
+
 def _content_id(value: str) -> str:
     if not _HEX40.fullmatch(value):
         raise InvalidInput(

@@ -8,8 +8,13 @@ from tidecast.core.playback_links import playback_path
 from tidecast.storage.playlist_repo import ItemRow
 
 
+def _line(value: str) -> str:
+    """One M3U line's worth of text: a CR, LF or NUL would start a line of its own."""
+    return value.replace("\r", " ").replace("\n", " ").replace("\x00", "")
+
+
 def _attr(value: str) -> str:
-    return value.replace('"', "'").replace("\n", " ")
+    return _line(value).replace('"', "'")
 
 
 def export_m3u(items: Iterable[ItemRow], base_url: str) -> str:
@@ -27,9 +32,9 @@ def export_m3u(items: Iterable[ItemRow], base_url: str) -> str:
             attributes.append(f'tvg-logo="{_attr(item.tvg_logo)}"')
         if item.category:
             attributes.append(f'group-title="{_attr(item.category)}"')
-        title = (item.display_title or item.title).replace("\n", " ")
+        title = _line(item.display_title or item.title)
         duration = -1 if item.is_live != 0 else 0
         head = f"#EXTINF:{duration}" + (" " + " ".join(attributes) if attributes else "")
         lines.append(f"{head},{title}")
-        lines.append(base_url + playback_path(item))
+        lines.append(_line(base_url + playback_path(item)))
     return "\n".join(lines) + "\n"

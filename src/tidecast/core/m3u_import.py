@@ -7,7 +7,7 @@ playlist is. Broken lines are reported in the task result, never fatal.
 
 from __future__ import annotations
 
-import shutil
+import asyncio
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,7 +22,7 @@ from tidecast.core.playlists import NewItem, check_owner
 from tidecast.core.tasks import Progress, TaskService
 from tidecast.storage import playlist_repo
 from tidecast.storage.database import Connection, Database
-from tidecast.storage.playlist_repo import ItemRow
+from tidecast.storage.playlist_repo import ItemKey, ItemRow
 
 BATCH = 2000
 MAX_REPORTED_PROBLEMS = 100
@@ -112,10 +112,9 @@ async def write_entries(
     """
     summary = ImportSummary()
     now = int(time.time())
-    existing: dict[str, ItemRow] = {}
+    existing: dict[str, ItemKey] = {}
     if external_playlist_id is not None:
-        for row in await playlist_repo.items_of_external(conn, external_playlist_id):
-            existing[row.hash_v2] = row
+        existing = await playlist_repo.keys_of_external(conn, external_playlist_id)
         seen_hashes: set[str] = set()
     else:
         seen_hashes = await playlist_repo.hashes_v2(conn, owner)
@@ -139,7 +138,7 @@ async def write_entries(
             continue
         seen_hashes.add(row.hash_v2)
         previous = existing.pop(row.hash_v2, None)
-        if previous is not None and previous.id is not None:
+        if previous is not None:
             await playlist_repo.update_values(
                 conn,
                 [previous.id],
@@ -161,7 +160,7 @@ async def write_entries(
             batch.clear()
     await playlist_repo.insert_many(conn, batch)
     summary.imported += len(batch)
-    vanished = [row.id for row in existing.values() if row.id is not None and not row.locked]
+    vanished = [key.id for key in existing.values() if not key.locked]
     await playlist_repo.delete_ids(conn, vanished)
     summary.removed = len(vanished)
     return summary
@@ -179,17 +178,34 @@ class ImportService:
         self._tasks = tasks
         self._spool_dir = spool_dir
 
-    def spool(self, source: IO[bytes], limit: int) -> Path:
+    def clear_spool(self) -> None:
+        """Remove spooled files a previous process left (its imports were interrupted)."""
+        if self._spool_dir.is_dir():
+            for leftover in self._spool_dir.iterdir():
+                if leftover.is_file():
+                    leftover.unlink(missing_ok=True)
+
+    async def spool(self, source: IO[bytes], limit: int) -> Path:
         """Copy an upload to a private file the background task owns (the request ends first)."""
+        return await asyncio.to_thread(self._spool, source, limit)
+
+    def _spool(self, source: IO[bytes], limit: int) -> Path:
         self._spool_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(
             dir=self._spool_dir, suffix=".m3u", delete=False
         ) as handle:
-            shutil.copyfileobj(source, handle, 1024 * 1024)
-        path = Path(handle.name)
-        if path.stat().st_size > limit:
-            path.unlink()
-            raise InvalidInput(f"playlist file over {limit} bytes")
+            path = Path(handle.name)
+            try:
+                copied = 0
+                while chunk := source.read(1024 * 1024):
+                    copied += len(chunk)
+                    if copied > limit:
+                        raise InvalidInput(f"playlist file over {limit} bytes")
+                    handle.write(chunk)
+            except BaseException:
+                handle.close()
+                path.unlink(missing_ok=True)
+                raise
         return path
 
     async def start_import(self, owner: str, path: Path) -> int:

@@ -22,12 +22,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tidecast.core.content_refs import normalize_content_id, normalize_infohash
 from tidecast.core.errors import InvalidInput, ItemLocked, MissingParameter, NotFound
 from tidecast.storage import playlist_repo
 from tidecast.storage.database import Connection, Database
 from tidecast.storage.playlist_repo import ItemFilter, ItemRow
 
+PlaylistItem = ItemRow
+"""A playlist item as the core hands it to the surfaces."""
+__all__ = ["ItemFilter", "PlaylistItem"]
+
 NO_OWNER = "_no_owner_"
+MAX_TEXT = 10_000
 TRANSPORT_TYPES = ("bt", "hls", "dash", "http")
 
 
@@ -90,6 +96,14 @@ class NewItem:
         )
 
     def to_row(self, owner: str, now: int) -> ItemRow:
+        if self.content_id:
+            self.content_id = normalize_content_id(self.content_id)
+        if self.infohash:
+            # A v2 info-hash is stored truncated to 40 digits, as libtorrent names swarms.
+            self.infohash = normalize_infohash(self.infohash)[:40]
+        for name, value in (("title", self.title), ("description", self.description)):
+            if len(value) > MAX_TEXT:
+                raise InvalidInput(f"{name} is longer than {MAX_TEXT} characters", field=name)
         transport_type, locator = self.transport()
         if not self.title.strip():
             raise MissingParameter("title is required", field="title")
@@ -252,7 +266,7 @@ class PlaylistService:
             await playlist_repo.update_values(conn, [item_id], values)
 
     async def _owned(self, conn: Connection, item_id: int, owner: str | None) -> ItemRow:
-        item = await playlist_repo.get(conn, item_id)
+        item = await playlist_repo.get(conn, item_id, for_update=True)
         if item is None or (owner is not None and item.owner != check_owner(owner)):
             raise NotFound(f"playlist item {item_id} not found")
         return item
@@ -262,7 +276,7 @@ class PlaylistService:
     ) -> list[ItemRow]:
         if not item_ids:
             raise MissingParameter("no item ids given", field="ids")
-        items = await playlist_repo.get_many(conn, item_ids)
+        items = await playlist_repo.get_many(conn, item_ids, for_update=True)
         found = {item.id for item in items if owner is None or item.owner == check_owner(owner)}
         missing = [i for i in item_ids if i not in found]
         if missing:

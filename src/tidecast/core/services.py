@@ -62,6 +62,7 @@ class Services:
         await self.switches.load()
         await self.engine_token.ensure_registered()
         await self.tasks.mark_interrupted()
+        self.imports.clear_spool()
         await self.external.start()
         self.ready = True
         log.info("tidecast ready on %s:%s", self.settings.host, self.settings.port)

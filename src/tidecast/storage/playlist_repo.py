@@ -114,17 +114,22 @@ async def insert_many(conn: AsyncConnection, items: Sequence[ItemRow]) -> None:
         await conn.execute(playlist_items.insert(), [item.values() for item in items])
 
 
-async def get(conn: AsyncConnection, item_id: int) -> ItemRow | None:
-    result = await conn.execute(select(playlist_items).where(playlist_items.c.id == item_id))
+async def get(conn: AsyncConnection, item_id: int, *, for_update: bool = False) -> ItemRow | None:
+    """One item; ``for_update`` locks its row until the transaction ends (PostgreSQL)."""
+    query = select(playlist_items).where(playlist_items.c.id == item_id)
+    result = await conn.execute(query.with_for_update() if for_update else query)
     row = result.first()
     return _from_row(row) if row is not None else None
 
 
-async def get_many(conn: AsyncConnection, item_ids: Iterable[int]) -> list[ItemRow]:
+async def get_many(
+    conn: AsyncConnection, item_ids: Iterable[int], *, for_update: bool = False
+) -> list[ItemRow]:
     ids = list(item_ids)
     if not ids:
         return []
-    result = await conn.execute(select(playlist_items).where(playlist_items.c.id.in_(ids)))
+    query = select(playlist_items).where(playlist_items.c.id.in_(ids))
+    result = await conn.execute(query.with_for_update() if for_update else query)
     return [_from_row(row) for row in result]
 
 
@@ -204,8 +209,20 @@ async def delete_where(
     return int(result.rowcount or 0)
 
 
-async def items_of_external(conn: AsyncConnection, external_playlist_id: int) -> list[ItemRow]:
+@dataclass(frozen=True, slots=True)
+class ItemKey:
+    """What reconciling a refreshed playlist needs of an item it imported before."""
+
+    id: int
+    locked: bool
+
+
+async def keys_of_external(
+    conn: AsyncConnection, external_playlist_id: int
+) -> dict[str, ItemKey]:
+    """``hash_v2 -> (id, locked)`` of the items an external playlist imported."""
+    c = playlist_items.c
     result = await conn.execute(
-        select(playlist_items).where(playlist_items.c.external_playlist_id == external_playlist_id)
+        select(c.hash_v2, c.id, c.locked).where(c.external_playlist_id == external_playlist_id)
     )
-    return [_from_row(row) for row in result]
+    return {hash_v2: ItemKey(item_id, locked) for hash_v2, item_id, locked in result}

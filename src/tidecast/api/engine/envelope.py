@@ -36,7 +36,7 @@ ERROR_MAP: dict[type[core.TidecastError], tuple[int, int]] = {
     core.NotSupported: (200, 0),
 }
 
-_CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
+_CALLBACK = re.compile(r"[A-Za-z_$][\w$.]{0,63}", re.ASCII)
 
 
 def lookup(exc: core.TidecastError) -> tuple[int, int]:
@@ -71,7 +71,7 @@ def render_error(
 
 def valid_callback(name: str | None) -> str | None:
     """A JSONP callback name, or None when it is absent or unsafe to echo."""
-    if name and _CALLBACK.match(name):
+    if name and _CALLBACK.fullmatch(name):
         return name
     return None
 

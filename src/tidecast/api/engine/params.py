@@ -18,6 +18,10 @@ from tidecast.core.errors import InvalidInput, MissingParameter
 
 ParamKind = Literal["string", "integer", "boolean", "file", "int_list", "json_list", "repeated"]
 
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+MAX_LIST = 10_000
+"""Integers are database ids, counts and flags: anything outside int32 is a caller error."""
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -28,6 +32,16 @@ class Param:
     kind: ParamKind = "string"
     required: bool = False
     description: str = ""
+
+
+def parse_int(raw: object, name: str) -> int:
+    text = str(raw).strip()
+    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 11):
+        raise InvalidInput(f"{name} must be an integer", field=name)
+    value = int(text)
+    if not INT_MIN <= value <= INT_MAX:
+        raise InvalidInput(f"{name} is out of range", field=name)
+    return value
 
 
 def parse_bool(raw: str, name: str) -> bool:
@@ -81,10 +95,7 @@ class Params:
         value = self.str(name)
         if value is None or value.strip() == "":
             return None
-        try:
-            return int(value.strip())
-        except ValueError:
-            raise InvalidInput(f"{name} must be an integer", field=name) from None
+        return parse_int(value, name)
 
     def required_int(self, name: builtins.str) -> builtins.int:
         value = self.int(name)
@@ -112,12 +123,18 @@ class Params:
         out: list[builtins.int] = []
         for value in values:
             text = value.strip()
-            parts = json.loads(text) if text.startswith("[") else text.split(",")
-            for part in parts:
+            parts: list[object]
+            if text.startswith("["):
                 try:
-                    out.append(int(str(part).strip()))
-                except ValueError:
+                    parsed = json.loads(text)
+                except json.JSONDecodeError:
                     raise InvalidInput(f"{name} must be a list of integers", field=name) from None
+                parts = parsed if isinstance(parsed, list) else [parsed]
+            else:
+                parts = list(text.split(","))
+            out.extend(parse_int(part, name) for part in parts)
+        if len(out) > MAX_LIST:
+            raise InvalidInput(f"{name}: at most {MAX_LIST} values", field=name)
         return out
 
     def json_list(self, name: builtins.str) -> list[builtins.str] | None:

@@ -10,11 +10,9 @@ from starlette.responses import Response
 from tidecast.api.engine.dispatch import Call, Method
 from tidecast.api.engine.params import Param
 from tidecast.api.engine.rendering import render_item
-from tidecast.core.errors import ContentUnavailable, InvalidInput, MissingParameter
+from tidecast.core.errors import InvalidInput, MissingParameter
 from tidecast.core.m3u_export import export_m3u
-from tidecast.core.playlists import ItemChanges, NewItem, check_owner
-from tidecast.engine.torrent_reader import TransportFile
-from tidecast.storage.playlist_repo import ItemFilter
+from tidecast.core.playlists import ItemChanges, ItemFilter, NewItem, check_owner
 
 _OWNER = Param(
     "owner", description="Playlist owner (`_no_owner_` or a login); default `_no_owner_`"
@@ -63,7 +61,7 @@ async def playlist_add_item(call: Call) -> Any:
         new.infohash = parsed.infohash
         new.title = new.title or parsed.name
     if (new.content_id or new.infohash) and not (new.infohash and new.title):
-        known = await _known(call, content_id=new.content_id, infohash=new.infohash)
+        known = await services.content.known(content_id=new.content_id, infohash=new.infohash)
         if known is not None:
             new.infohash = new.infohash or known.infohash
             new.title = new.title or known.name
@@ -73,18 +71,6 @@ async def playlist_add_item(call: Call) -> Any:
             await _read_upload(logo, services.settings.image_max_bytes)
         )
     return await services.playlists.add_item(_owner(call), new)
-
-
-async def _known(
-    call: Call, *, content_id: str | None, infohash: str | None
-) -> TransportFile | None:
-    """A remembered transport file for these ids, without fetching anything."""
-    try:
-        return await call.services.content.transport_file(
-            content_id=content_id, infohash=infohash, caller_is_local=call.caller.is_local
-        )
-    except ContentUnavailable:
-        return None
 
 
 async def playlist_update_item(call: Call) -> Any:
@@ -204,9 +190,10 @@ async def playlist_import(call: Call) -> Any:
     upload = call.params.file("file")
     if upload is None:
         raise MissingParameter("missing parameter: file (multipart upload)", field="file")
+    owner = _owner(call)
     services = call.services
-    path = services.imports.spool(upload.file, services.settings.upload_max_bytes)
-    return {"task_id": await services.imports.start_import(_owner(call), path)}
+    path = await services.imports.spool(upload.file, services.settings.upload_max_bytes)
+    return {"task_id": await services.imports.start_import(owner, path)}
 
 
 async def playlist_export(call: Call) -> Any:

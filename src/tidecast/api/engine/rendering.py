@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tidecast.core.playback_links import playback_path
-from tidecast.storage.playlist_repo import ItemRow
+from tidecast.core.playlists import PlaylistItem
 
 
-def render_item(item: ItemRow, base_url: str, *, in_trash: bool = False) -> dict[str, Any]:
+def render_item(item: PlaylistItem, base_url: str, *, in_trash: bool = False) -> dict[str, Any]:
     """A playlist item with the seed's fields (``playlist_get`` / ``playlist_trash_get``)."""
     icons: list[dict[str, Any]] = []
     if item.logo_file or item.tvg_logo or item.poster:
