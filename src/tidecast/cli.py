@@ -101,7 +101,8 @@ def serve(ctx: click.Context, /, **overrides: Any) -> None:
         log_config=None,
         proxy_headers=False,
         server_header=False,
-        access_log=settings.log_level == "debug",
+        # Access logs would write request URLs, and engine API URLs carry the token.
+        access_log=False,
     )
 
 

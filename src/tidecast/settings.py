@@ -11,6 +11,7 @@ the config file only when called.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -97,15 +98,30 @@ class Settings(BaseModel):
         ("vlc", "mpv", "mplayer", "ffplay", "smplayer", "celluloid", "totem", "mpc-qt", "iina"),
         description="Executable names looked up on PATH for get_available_players.",
     )
-    expose_tracebacks: bool = Field(
-        False, description="Never on in production: show tracebacks in logs only."
-    )
 
     @field_validator("trusted_proxies", "players", mode="before")
     @classmethod
     def _split_csv(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for spec in value:
+            try:
+                ipaddress.ip_network(spec, strict=False)
+            except ValueError:
+                raise ValueError(f"{spec!r} is not an address or network") from None
+        return value
+
+    @field_validator("network_probe_target")
+    @classmethod
+    def _check_target(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port")
         return value
 
     @field_validator("log_level")

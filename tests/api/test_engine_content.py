@@ -310,6 +310,7 @@ async def test_analyze_deferred_items_records_liveness(
         client,
         "analyze_deferred_playlist_items",
         api_version=3,
+        token=token,
         playlist_item_id=[item_id, 424242],
     )
     assert body["error"] is None, body

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tidecast.api.engine.envelope import render_error
-from tidecast.core.errors import ALL_ERRORS, TidecastError
+from tidecast.core.errors import ALL_ERRORS, StorageUnavailable, TidecastError
 
 
 @pytest.mark.parametrize("error_class", ALL_ERRORS, ids=lambda c: c.__name__)
@@ -18,7 +18,7 @@ def test_engine_envelope(error_class: type[TidecastError], api_version: int) -> 
     body = json.loads(bytes(response.body))
     assert list(body) == ["result", "error"]
     assert body["result"] is None
-    internal = error_class is TidecastError
+    internal = error_class in (TidecastError, StorageUnavailable)
     assert response.status_code == (500 if internal else 200)
     message = "internal error" if internal else "something specific"
     if api_version >= 2:

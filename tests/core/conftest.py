@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tidecast.core.fetching import Fetcher
+from tidecast.engine.http_fetch import Fetcher
 from tidecast.storage.database import Database
 
 from support.origin import Origin, running_origin

@@ -23,7 +23,7 @@ from tidecast.core.errors import (
     PayloadTooLarge,
     UnsupportedContent,
 )
-from tidecast.core.fetching import Fetcher
+from tidecast.engine.http_fetch import Fetcher
 from tidecast.storage import playlist_repo, transport_repo
 from tidecast.storage.database import Database
 from tidecast.storage.playlist_repo import ItemRow

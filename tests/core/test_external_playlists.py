@@ -28,11 +28,11 @@ from tidecast.core.errors import (
     NotFound,
 )
 from tidecast.core.external_playlists import ExternalPlaylist, ExternalPlaylistService
-from tidecast.core.fetching import Fetcher
 from tidecast.core.instance_secret import InstanceSecret
 from tidecast.core.m3u_import import ImportService
 from tidecast.core.playlists import ItemChanges, PlaylistService
 from tidecast.core.tasks import TaskService
+from tidecast.engine.http_fetch import Fetcher
 from tidecast.settings import Settings
 from tidecast.storage import external_repo
 from tidecast.storage.database import Database

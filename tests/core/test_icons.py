@@ -24,8 +24,8 @@ from tidecast.core.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from tidecast.core.fetching import Fetcher
 from tidecast.core.icons import IconService
+from tidecast.engine.http_fetch import Fetcher
 from tidecast.storage import playlist_repo
 from tidecast.storage.database import Database
 from tidecast.storage.playlist_repo import ItemRow

@@ -36,7 +36,7 @@ from tidecast.core.errors import (
     TidecastError,
     UnsupportedContent,
 )
-from tidecast.core.fetching import Fetcher, FetchResult
+from tidecast.engine.http_fetch import Fetcher, FetchResult
 from tidecast.engine.torrent_reader import (
     MAX_TRANSPORT_FILE_BYTES,
     TransportFile,

@@ -100,6 +100,12 @@ class NotSupported(TidecastError):
     default_message = "not supported"
 
 
+class StorageUnavailable(TidecastError):
+    """The database could not be reached or failed unexpectedly (logged; a 500 to clients)."""
+
+    default_message = "storage unavailable"
+
+
 ALL_ERRORS: tuple[type[TidecastError], ...] = (
     TidecastError,
     InvalidInput,
@@ -115,5 +121,6 @@ ALL_ERRORS: tuple[type[TidecastError], ...] = (
     FetchRefused,
     PayloadTooLarge,
     NotSupported,
+    StorageUnavailable,
 )
 """Every class above, for tests that run each error through each dialect's envelope."""

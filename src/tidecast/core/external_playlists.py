@@ -37,12 +37,12 @@ from tidecast.core.errors import (
     NotFound,
     TidecastError,
 )
-from tidecast.core.fetching import Fetcher, check_url_allowed
 from tidecast.core.instance_secret import InstanceSecret
 from tidecast.core.m3u import iter_text_lines, read_header
 from tidecast.core.m3u_import import ImportService, ImportSummary
 from tidecast.core.playlists import check_owner
 from tidecast.core.tasks import Progress, TaskService
+from tidecast.engine.http_fetch import Fetcher, check_url_allowed
 from tidecast.settings import SECRET_MASK, Settings, mask_url
 from tidecast.storage import external_repo
 from tidecast.storage.database import Database

@@ -37,7 +37,7 @@ from tidecast.core.errors import (
     PayloadTooLarge,
     TidecastError,
 )
-from tidecast.core.fetching import Fetcher
+from tidecast.engine.http_fetch import Fetcher
 from tidecast.storage import playlist_repo
 from tidecast.storage.database import Database
 from tidecast.storage.playlist_repo import ItemRow

@@ -14,9 +14,12 @@ import os
 import shutil
 from dataclasses import dataclass
 
-from tidecast.core.errors import InvalidInput, NotFound
+from tidecast.core.errors import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
+
+MAX_RUNNING = 8
+"""Players started and not yet exited; a public method must not fork without bound."""
 
 _NAMES = {
     "vlc": "VLC",
@@ -65,6 +68,8 @@ class PlayerService:
         """Start the player on the URL, detached; it outlives the request."""
         if not playback_url.startswith(("http://", "https://")):
             raise InvalidInput("playback URL must be http(s)")
+        if len(self._children) >= MAX_RUNNING:
+            raise Conflict(f"{MAX_RUNNING} players started by tidecast are still running")
         for player in self.available():
             if player.id == player_id:
                 break
@@ -78,7 +83,8 @@ class PlayerService:
             stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,
         )
-        log.info("started %s (pid %s) on %s", player.name, process.pid, playback_url)
+        # The URL is not logged: a transport URL in it may carry credentials.
+        log.info("started %s (pid %s)", player.name, process.pid)
         # Reap the child when it exits, so no zombie is left behind.
         reaper = asyncio.create_task(process.wait())
         self._children.add(reaper)

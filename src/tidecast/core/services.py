@@ -9,7 +9,6 @@ from tidecast.core.access import Caller, classify, client_address, parse_network
 from tidecast.core.content import ContentService
 from tidecast.core.credentials import EngineApiToken
 from tidecast.core.external_playlists import ExternalPlaylistService
-from tidecast.core.fetching import Fetcher
 from tidecast.core.icons import IconService
 from tidecast.core.instance import AccessSwitches, ConnectivityProbe
 from tidecast.core.instance_secret import InstanceSecret, load_or_create_secret
@@ -17,6 +16,7 @@ from tidecast.core.m3u_import import ImportService
 from tidecast.core.players import PlayerService
 from tidecast.core.playlists import PlaylistService
 from tidecast.core.tasks import TaskService
+from tidecast.engine.http_fetch import Fetcher
 from tidecast.settings import Settings
 from tidecast.storage.database import Database
 

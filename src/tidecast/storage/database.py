@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tidecast.core.errors import Conflict, TidecastError
+from tidecast.core.errors import Conflict, StorageUnavailable, TidecastError
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,6 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 Connection = AsyncConnection
 """The connection type repositories take; the core names it through this alias."""
-
-
-class StorageUnavailable(TidecastError):
-    """The database could not be reached or answered with an unexpected failure."""
-
-    default_message = "storage unavailable"
 
 
 def async_url(url: str) -> str:
@@ -127,7 +121,8 @@ class Database:
         except IntegrityError as exc:
             raise Conflict("conflicts with existing data") from exc
         except (DBAPIError, SQLAlchemyError) as exc:
-            log.exception("database %s failed", "write" if write else "read")
+            # Not log.exception: the statement's parameters (tokens, URLs) would be logged.
+            log.error("database %s failed: %s", "write" if write else "read", type(exc).__name__)
             raise StorageUnavailable() from exc
 
     async def dispose(self) -> None:

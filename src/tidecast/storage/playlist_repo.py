@@ -217,9 +217,7 @@ class ItemKey:
     locked: bool
 
 
-async def keys_of_external(
-    conn: AsyncConnection, external_playlist_id: int
-) -> dict[str, ItemKey]:
+async def keys_of_external(conn: AsyncConnection, external_playlist_id: int) -> dict[str, ItemKey]:
     """``hash_v2 -> (id, locked)`` of the items an external playlist imported."""
     c = playlist_items.c
     result = await conn.execute(

@@ -15,6 +15,9 @@ from tidecast.core.content import Analysis
 from tidecast.core.deferred_analysis import analyze_items
 from tidecast.core.errors import InvalidInput, MissingParameter, TidecastError
 
+MAX_BATCH = 50
+"""Queries or items analysed in one call: each may fetch a URL."""
+
 
 async def _analysis_dict(call: Call, query: str, title: str | None) -> dict[str, Any]:
     return _render_analysis(
@@ -45,6 +48,8 @@ async def analyze_deferred_playlist_items(call: Call) -> Any:
     ids = call.params.int_list("playlist_item_id")
     if not ids:
         raise MissingParameter("missing parameter: playlist_item_id", field="playlist_item_id")
+    if len(ids) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} items at once", field="playlist_item_id")
     found = await analyze_items(
         call.services.playlists, call.services.content, ids, caller_is_local=call.caller.is_local
     )
@@ -63,6 +68,8 @@ async def analyze_content_multi(call: Call) -> Any:
     queries = call.params.raw_all("query")
     if not queries:
         raise MissingParameter("missing parameter: query", field="query")
+    if len(queries) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} queries at once", field="query")
     results: list[dict[str, Any]] = []
     for query in queries:
         try:
@@ -199,8 +206,9 @@ METHODS = (
     Method(
         "analyze_deferred_playlist_items",
         analyze_deferred_playlist_items,
-        "Analyse playlist items now and record liveness and ids found (per-item results).",
-        public=True,
+        "Analyse playlist items now and record liveness and ids found (per-item results). "
+        "Needs the token: it writes to the playlist and shows items' URLs.",
+        public=False,
         remote=True,
         params=(
             Param("playlist_item_id", "int_list", True, "Repeat or comma-separate"),

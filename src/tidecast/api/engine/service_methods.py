@@ -69,7 +69,9 @@ async def open_in_player(call: Call) -> Any:
         )
     if not path:
         raise MissingParameter("one of content_id, infohash, url or playlist_item_id is required")
-    await call.services.players.open(player_id, call.base_url + path)
+    # The player runs on this host: it reaches us on loopback, whatever Host the caller used.
+    local_base = f"http://127.0.0.1:{call.services.settings.port}"
+    await call.services.players.open(player_id, local_base + path)
     return "ok"
 
 

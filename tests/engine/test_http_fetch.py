@@ -1,4 +1,4 @@
-"""Tests of tidecast.core.fetching against a real HTTP server on 127.0.0.1.
+"""Tests of tidecast.engine.http_fetch against a real HTTP server on 127.0.0.1.
 
 Every connection these tests make goes to loopback: the autouse ``loopback_only`` guard
 fails any test that tries to connect elsewhere, and the address policy for public
@@ -24,9 +24,9 @@ from typing import Any
 import httpcore
 import pytest
 
-from tidecast.core import fetching
+from tidecast.engine import address_guard
 from tidecast.core.errors import ContentUnavailable, FetchRefused, PayloadTooLarge
-from tidecast.core.fetching import (
+from tidecast.engine.http_fetch import (
     MAX_REDIRECTS,
     Fetcher,
     FetchResult,
@@ -475,7 +475,7 @@ async def test_redirect_to_other_scheme_refused(server: TestServer, fetcher: Fet
 def pretend_only_127_0_0_1_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let a non-local fetch reach the loopback test server; 127.0.0.2 stays private."""
     monkeypatch.setattr(
-        fetching, "is_public_address", lambda ip: ip == ipaddress.ip_address("127.0.0.1")
+        address_guard, "is_public_address", lambda ip: ip == ipaddress.ip_address("127.0.0.1")
     )
 
 
