@@ -270,3 +270,13 @@ async def test_services_see_what_the_api_wrote(
     await engine(client, token).ok("playlist_add_item", infohash=IH, title="Kept")
     page = await services.playlists.page(ItemFilter(owner="_no_owner_"))
     assert [i.title for i in page.items] == ["Kept"]
+
+
+async def test_export_cannot_be_injected(client: httpx.AsyncClient, token: str) -> None:
+    e = engine(client, token)
+    item_id = await e.ok("playlist_add_item", infohash=IH, title="Safe")
+    await e.ok("playlist_update_item", id=item_id, title="Evil\r\nhttp://evil.example/x.ts")
+    exported = await client.get("/server/api", params={"method": "playlist_export", "token": token})
+    lines = exported.text.splitlines()
+    assert len(lines) == 3
+    assert not any(line.startswith("http://evil") for line in lines)

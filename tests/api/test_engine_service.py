@@ -292,6 +292,8 @@ async def test_players_found_on_path_and_launched(
                     "player_id": players[0]["id"],
                     "infohash": infohash,
                 },
+                # The player runs here: the caller's Host must not steer it elsewhere.
+                headers={"Host": "attacker.example"},
             )
         ).json()
         assert opened == {"result": "ok", "error": None}
@@ -312,3 +314,85 @@ async def test_players_found_on_path_and_launched(
         f"http://127.0.0.1:6878/ace/getstream?infohash={infohash}"
     )
     await services.stop()
+
+
+async def test_token_never_in_jsonp(client: httpx.AsyncClient, token: str) -> None:
+    # A <script src=…> tag sends no Origin header; JSONP would hand the token to any page.
+    response = await client.get(
+        "/server/api",
+        params={"method": "get_api_access_token", "format": "jsonp", "callback": "steal"},
+    )
+    assert token not in response.text
+    assert "access denied" in response.text
+
+
+async def test_token_refused_under_a_dns_name(client: httpx.AsyncClient, token: str) -> None:
+    # DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1.
+    rebound = await client.get(
+        "/server/api",
+        params={"method": "get_api_access_token"},
+        headers={"Host": "evil.example:6878"},
+    )
+    assert token not in rebound.text
+    for host in ("localhost:6878", "127.0.0.1:6878", "[::1]:6878"):
+        ok = await client.get(
+            "/server/api", params={"method": "get_api_access_token"}, headers={"Host": host}
+        )
+        assert ok.json()["result"] == {"token": token}, host
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"method": "get_status", "api_version": "²"},
+        {"method": "get_status", "api_version": "9" * 5000},
+        {"method": "get_channel_icon", "id": "9" * 30},
+        {"method": "get_channel_icon", "id": "-99999999999"},
+        {"method": "playlist_get", "limit": "1e9"},
+        {"method": "playlist_delete_items", "ids": "[1,"},
+        {"method": "playlist_delete_items", "ids": "[true]"},
+        {"method": "playlist_item_set_favorite", "id": "\uff11", "value": 1},  # fullwidth 1
+    ],
+)
+async def test_bad_numbers_get_an_envelope_error(
+    client: httpx.AsyncClient, token: str, params: dict[str, str]
+) -> None:
+    response = await client.get("/server/api", params={**params, "token": token})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert list(body) == ["result", "error"]
+    if params.get("method") != "get_status":
+        assert body["result"] is None and body["error"]
+
+
+async def test_malformed_bodies_get_an_envelope_error(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    multipart = await client.post(
+        "/server/api",
+        params={"method": "playlist_import", "token": token},
+        content=b"--x\r\nnot really multipart",
+        headers={"Content-Type": "multipart/form-data"},
+    )
+    assert multipart.status_code == 200
+    assert multipart.json()["error"].startswith("malformed form data")
+    bad_json = await client.post(
+        "/server/api",
+        params={"method": "get_media_files"},
+        content=b"{nope",
+        headers={"Content-Type": "application/json"},
+    )
+    assert bad_json.json() == {"result": None, "error": "request body is not valid JSON"}
+
+
+async def test_uploads_are_not_read_with_a_wrong_token(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    response = await client.post(
+        "/server/api",
+        params={"method": "playlist_import", "token": "f" * 64},
+        files={"file": ("l.m3u", b"#EXTM3U\n", "audio/x-mpegurl")},
+    )
+    assert response.json()["error"] == "invalid token"
+    spool = services.settings.data_dir / "tmp"
+    assert not spool.exists() or not any(spool.iterdir())

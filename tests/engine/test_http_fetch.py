@@ -24,8 +24,8 @@ from typing import Any
 import httpcore
 import pytest
 
-from tidecast.engine import address_guard
 from tidecast.core.errors import ContentUnavailable, FetchRefused, PayloadTooLarge
+from tidecast.engine import address_guard
 from tidecast.engine.http_fetch import (
     MAX_REDIRECTS,
     Fetcher,

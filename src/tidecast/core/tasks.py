@@ -22,7 +22,19 @@ from tidecast.storage.database import Database
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
-"""Reports a task's progress in percent (0-100)."""
+"""Reports a task's progress in percent (0-100); raises TaskCancelled once cancelled."""
+
+STOP_GRACE_SECONDS = 10.0
+
+
+class TaskCancelled(TidecastError):
+    """Raised inside a task's work at its next progress report after ``cancel``.
+
+    Cancelling cooperatively lets the work leave its transaction the ordinary way (rolled
+    back) instead of being interrupted in the middle of a database call.
+    """
+
+    default_message = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +55,7 @@ class TaskService:
         self._db = db
         self._running: dict[int, asyncio.Task[None]] = {}
         self._progress: dict[int, int] = {}
+        self._cancelled: set[int] = set()
 
     async def mark_interrupted(self) -> None:
         async with self._db.write() as conn:
@@ -59,6 +72,8 @@ class TaskService:
         self._progress[task_id] = 0
 
         def progress(percent: int) -> None:
+            if task_id in self._cancelled:
+                raise TaskCancelled()
             self._progress[task_id] = max(0, min(100, percent))
 
         self._running[task_id] = asyncio.create_task(self._run(task_id, work, progress))
@@ -71,7 +86,7 @@ class TaskService:
         try:
             result = await work(progress)
         except asyncio.CancelledError:
-            state, error = "failed", "cancelled by shutdown"
+            state, error = "failed", "cancelled"
         except TidecastError as exc:
             state, error = "failed", exc.message
         except Exception:
@@ -92,6 +107,7 @@ class TaskService:
         finally:
             self._running.pop(task_id, None)
             self._progress.pop(task_id, None)
+            self._cancelled.discard(task_id)
 
     async def get(self, task_id: int) -> TaskInfo:
         async with self._db.read() as conn:
@@ -111,6 +127,13 @@ class TaskService:
             row.updated_at,
         )
 
+    def cancel(self, task_id: int) -> bool:
+        """Stop a running task; its work is rolled back and it ends "failed"."""
+        if task_id not in self._running:
+            return False
+        self._cancelled.add(task_id)
+        return True
+
     async def wait(self, task_id: int) -> None:
         """Wait for a task started by this process (tests, CLI)."""
         running = self._running.get(task_id)
@@ -118,7 +141,12 @@ class TaskService:
             await asyncio.shield(running)
 
     async def stop(self) -> None:
-        for running in list(self._running.values()):
-            running.cancel()
-        if self._running:
-            await asyncio.gather(*self._running.values(), return_exceptions=True)
+        """Cancel every task: cooperatively first, then, after a grace period, by force."""
+        running = list(self._running.values())
+        if not running:
+            return
+        self._cancelled.update(self._running)
+        _done, pending = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
