@@ -86,6 +86,15 @@ class Settings(BaseModel):
     image_max_bytes: int = Field(
         2 * 1024 * 1024, gt=0, description="Largest logo or icon accepted (bytes)."
     )
+    transport_store_max_bytes: int = Field(
+        512 * 1024 * 1024,
+        gt=0,
+        description="Bytes of remembered transport files kept; the oldest no playlist item "
+        "names go first.",
+    )
+    icon_cache_max_bytes: int = Field(
+        256 * 1024 * 1024, gt=0, description="Bytes of fetched logos kept on disk."
+    )
     scheduler_tick_seconds: float = Field(
         5.0, gt=0, description="How often the scheduler looks for external playlists that are due."
     )

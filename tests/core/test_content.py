@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import libtorrent as lt
@@ -649,3 +650,31 @@ async def _check_repository(db: Database, torrents: dict[str, Torrent]) -> None:
         assert await transport_repo.find_by_infohash(conn, hybrid.infohash_v2) == row
         assert await transport_repo.find_by_infohash(conn, hybrid.infohash_v2[:40]) == row
         assert await transport_repo.find_by_infohash(conn, UNKNOWN_ID) is None
+
+
+async def test_store_of_remembered_files_is_bounded(
+    db: Database, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    from tidecast.core.playlists import NO_OWNER, NewItem, PlaylistService
+
+    datas = [make_torrent(tmp_path / f"t{n}", {f"f{n}.mkv": 5000 + n})[0] for n in range(6)]
+    budget = sum(len(d) for d in datas[:3])  # room for about three files
+    service = ContentService(db, fetcher, max_stored_bytes=budget)
+    first = await service.remember(datas[0])
+    # A playlist item names the first file: it must survive eviction.
+    await PlaylistService(db).add_item(NO_OWNER, NewItem(title="kept", content_id=first.content_id))
+    for data in datas[1:]:
+        await service.remember(data)
+    total = await stored_bytes(db)
+    assert total <= budget
+    fresh = ContentService(db, fetcher)  # no in-memory parse cache
+    assert await fresh.known(content_id=first.content_id) is not None
+    assert await fresh.known(content_id=hashlib.sha1(datas[-1]).hexdigest()) is not None
+    assert await fresh.known(content_id=hashlib.sha1(datas[1]).hexdigest()) is None
+
+
+async def stored_bytes(db: Database) -> int:
+    from tidecast.storage import transport_repo
+
+    async with db.read() as conn:
+        return await transport_repo.total_bytes(conn)

@@ -299,3 +299,19 @@ async def test_not_found(icons: IconService, db: Database) -> None:
         await icons.icon(item_id=bare, caller_is_local=True)
     with pytest.raises(MissingParameter):
         await icons.icon(caller_is_local=True)
+
+
+async def test_logo_cache_stays_within_its_budget(
+    db: Database, fetcher: Fetcher, icons_dir: Path, routes: Origin
+) -> None:
+    budget = len(PNG) * 2 + len(PNG) // 2  # room for two logos
+    icons = IconService(db, fetcher, icons_dir, MAX_BYTES, cache_max_bytes=budget)
+    for n in range(5):
+        routes.routes[f"/logo{n}.png"] = (PNG, "image/png")
+        item = await add_item(db, f"Channel {n}", tvg_logo=routes.url(f"/logo{n}.png"))
+        assert await icons.icon(item_id=item, caller_is_local=True) == (PNG, "image/png")
+    cached = list((icons_dir / "cache").iterdir())
+    assert sum(p.stat().st_size for p in cached) <= budget
+    assert len(cached) == 2
+    newest = hashlib.sha256(routes.url("/logo4.png").encode()).hexdigest()
+    assert (icons_dir / "cache" / f"{newest}.png").exists()

@@ -115,12 +115,19 @@ class _Resolved:
     data: bytes
 
 
+TRANSPORT_FILE_LIMIT = MAX_TRANSPORT_FILE_BYTES
+"""The largest transport file tidecast reads (uploads are cut there)."""
+
+
 class ContentService:
     """Remembers transport files and answers what they contain."""
 
-    def __init__(self, db: Database, fetcher: Fetcher) -> None:
+    def __init__(
+        self, db: Database, fetcher: Fetcher, *, max_stored_bytes: int = 512 * 1024 * 1024
+    ) -> None:
         self._db = db
         self._fetcher = fetcher
+        self._max_stored_bytes = max_stored_bytes
         # Content ids name immutable bytes, so a parse never goes stale.
         self._parsed: OrderedDict[str, TransportFile] = OrderedDict()
 
@@ -143,7 +150,11 @@ class ContentService:
             created_at=int(time.time()),
         )
         async with self._db.write() as conn:
-            await transport_repo.insert_if_absent(conn, row)
+            if await transport_repo.insert_if_absent(conn, row):
+                # Public callers can make tidecast remember files: keep the store bounded.
+                excess = await transport_repo.total_bytes(conn) - self._max_stored_bytes
+                if excess > 0:
+                    await transport_repo.evict_unreferenced(conn, excess)
         self._keep(parsed)
         return parsed
 

@@ -96,6 +96,7 @@ class IconService:
         max_bytes: int,
         *,
         cache_seconds: float = 7 * 24 * 3600,
+        cache_max_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         self._db = db
         self._fetcher = fetcher
@@ -103,6 +104,7 @@ class IconService:
         self._cache_directory = directory / "cache"
         self._max_bytes = max_bytes
         self._cache_seconds = cache_seconds
+        self._cache_max_bytes = cache_max_bytes
         # One fetch per URL at a time: concurrent askers wait for the first one's result.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -245,6 +247,24 @@ class IconService:
             if other != path:
                 other.unlink(missing_ok=True)
         _write_atomically(path, data)
+        self._evict(keep=path)
+
+    def _evict(self, keep: Path) -> None:
+        """Drop the least recently fetched logos until the cache fits its byte budget."""
+        entries = []
+        for entry in self._cache_directory.iterdir():
+            try:
+                stat = entry.stat()
+            except FileNotFoundError:
+                continue
+            entries.append((stat.st_mtime, stat.st_size, entry))
+        total = sum(size for _mtime, size, _entry in entries)
+        for _mtime, size, entry in sorted(entries):
+            if total <= self._cache_max_bytes:
+                break
+            if entry != keep:
+                entry.unlink(missing_ok=True)
+                total -= size
 
 
 def _mime_of(extension: str) -> str:

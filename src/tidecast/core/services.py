@@ -84,7 +84,7 @@ def build_services(settings: Settings) -> Services:
     playlists = PlaylistService(db)
     tasks = TaskService(db)
     imports = ImportService(db, tasks, settings.data_dir / "tmp")
-    content = ContentService(db, fetcher)
+    content = ContentService(db, fetcher, max_stored_bytes=settings.transport_store_max_bytes)
     return Services(
         settings=settings,
         db=db,
@@ -102,6 +102,12 @@ def build_services(settings: Settings) -> Services:
         imports=imports,
         external=ExternalPlaylistService(db, fetcher, imports, tasks, secret, settings),
         content=content,
-        icons=IconService(db, fetcher, settings.data_dir / "icons", settings.image_max_bytes),
+        icons=IconService(
+            db,
+            fetcher,
+            settings.data_dir / "icons",
+            settings.image_max_bytes,
+            cache_max_bytes=settings.icon_cache_max_bytes,
+        ),
         players=PlayerService(settings.players),
     )

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, or_, select
+from sqlalchemy import ColumnElement, Insert, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidecast.storage.tables import transport_files
+from tidecast.storage.tables import playlist_items, transport_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +96,30 @@ async def find_by_infohash(conn: AsyncConnection, infohash: str) -> TransportRow
     )
     row = result.first()
     return _from_row(row) if row is not None else None
+
+
+async def total_bytes(conn: AsyncConnection) -> int:
+    query = select(func.coalesce(func.sum(func.length(transport_files.c.data)), 0))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def evict_unreferenced(conn: AsyncConnection, over_bytes: int) -> int:
+    """Delete the oldest transport files no playlist item names, until ``over_bytes`` are
+    freed; returns how many were deleted."""
+    t, items = transport_files.c, playlist_items.c
+    referenced = select(items.content_id).where(items.content_id.is_not(None))
+    candidates = await conn.execute(
+        select(t.content_id, func.length(t.data))
+        .where(t.content_id.not_in(referenced))
+        .order_by(t.created_at, t.content_id)
+    )
+    doomed: list[str] = []
+    freed = 0
+    for content_id, size in candidates:
+        if freed >= over_bytes:
+            break
+        doomed.append(content_id)
+        freed += int(size)
+    if doomed:
+        await conn.execute(delete(transport_files).where(t.content_id.in_(doomed)))
+    return len(doomed)

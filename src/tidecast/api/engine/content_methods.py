@@ -11,7 +11,7 @@ from starlette.responses import Response
 from tidecast.api.engine.dispatch import Call, Method
 from tidecast.api.engine.envelope import error_value, lookup
 from tidecast.api.engine.params import Param
-from tidecast.core.content import Analysis
+from tidecast.core.content import TRANSPORT_FILE_LIMIT, Analysis
 from tidecast.core.deferred_analysis import analyze_items
 from tidecast.core.errors import InvalidInput, MissingParameter, TidecastError
 
@@ -97,7 +97,7 @@ async def get_media_files(call: Call) -> Any:
     upload = p.file("file")
     data = _transport_data(call)
     if upload is not None:
-        data = await upload.read(call.services.settings.upload_max_bytes + 1)
+        data = await upload.read(TRANSPORT_FILE_LIMIT + 1)
     full = p.str("mode") == "full"
     dump = bool(p.bool("dump_transport_file"))
     media = await call.services.content.media_files(

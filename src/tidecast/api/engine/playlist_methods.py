@@ -10,6 +10,7 @@ from starlette.responses import Response
 from tidecast.api.engine.dispatch import Call, Method
 from tidecast.api.engine.params import Param
 from tidecast.api.engine.rendering import render_item
+from tidecast.core.content import TRANSPORT_FILE_LIMIT
 from tidecast.core.errors import InvalidInput, MissingParameter
 from tidecast.core.m3u_export import export_m3u
 from tidecast.core.playlists import ItemChanges, ItemFilter, NewItem, check_owner
@@ -55,7 +56,7 @@ async def playlist_add_item(call: Call) -> Any:
         raise InvalidInput("is_live must be -1, 0 or 1", field="is_live")
     transport = p.file("file")
     if transport is not None:
-        data = await _read_upload(transport, services.settings.upload_max_bytes)
+        data = await _read_upload(transport, TRANSPORT_FILE_LIMIT)
         parsed = await services.content.remember(data)
         new.content_id = parsed.content_id
         new.infohash = parsed.infohash
