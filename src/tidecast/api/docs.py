@@ -30,6 +30,10 @@ def _method_html(name: str, doc: dict[str, Any]) -> str:
         f"<tr><td><code>{escape(p['name'])}</code></td><td>{escape(str(p['schema'].get('type')))}"
         f"</td><td>{'yes' if p['required'] else ''}</td><td>{escape(p['description'])}</td></tr>"
         for p in doc["parameters"]
+    ) + "".join(
+        f"<tr><td><code>{escape(f['name'])}</code></td><td>file (multipart POST)</td>"
+        f"<td>{'yes' if f['required'] else ''}</td><td>{escape(f['description'])}</td></tr>"
+        for f in doc.get("multipart_fields", [])
     )
     table = (
         f"<table><tr><th>parameter</th><th>type</th><th>required</th><th>description</th></tr>"

@@ -45,6 +45,18 @@ _ENVELOPE = {
 }
 
 
+_RESPONSES = {
+    "description": "The envelope; get_channel_icon answers an image and playlist_export an "
+    "M3U file; format=jsonp wraps the envelope in the callback",
+    "content": {
+        "application/json": {"schema": _ENVELOPE},
+        "application/javascript": {"schema": {"type": "string"}},
+        "image/*": {"schema": {"type": "string", "format": "binary"}},
+        "audio/x-mpegurl": {"schema": {"type": "string"}},
+    },
+}
+
+
 def _param_doc(param: Param) -> dict[str, Any]:
     return {
         "name": param.name,
@@ -56,12 +68,52 @@ def _param_doc(param: Param) -> dict[str, Any]:
 
 
 def _method_doc(method: Method) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "summary": method.summary,
         "public": method.public,
         "remote_access": method.remote,
         "tidecast_extension": method.extension,
-        "parameters": [_param_doc(p) for p in method.params],
+        "parameters": [_param_doc(p) for p in method.params if p.kind != "file"],
+    }
+    uploads = [p for p in method.params if p.kind == "file"]
+    if uploads:
+        doc["multipart_fields"] = [
+            {"name": p.name, "required": p.required, "description": p.description} for p in uploads
+        ]
+    return doc
+
+
+def _upload_body(table: Mapping[str, Method]) -> dict[str, Any]:
+    """POST bodies: multipart uploads (file parameters) or the JSON transport file."""
+    files = {
+        p.name: {**_SCHEMAS["file"], "description": p.description}
+        for method in table.values()
+        for p in method.params
+        if p.kind == "file"
+    }
+    return {
+        "required": False,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {**files, "token": {"type": "string"}},
+                    "additionalProperties": {"type": "string"},
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "transport_file_data": {
+                            "type": "string",
+                            "contentEncoding": "base64",
+                            "description": "A transport file (get_media_files)",
+                        }
+                    },
+                }
+            },
+        },
     }
 
 
@@ -106,17 +158,12 @@ def _surface(path_doc: str, table: Mapping[str, Method], tag: str) -> dict[str, 
         "tags": [tag],
         "description": "\n".join(lines),
         "parameters": common,
-        "responses": {
-            "200": {
-                "description": "Envelope",
-                "content": {"application/json": {"schema": _ENVELOPE}},
-            }
-        },
+        "responses": {"200": _RESPONSES},
         "x-tidecast-methods": {name: _method_doc(m) for name, m in sorted(table.items())},
     }
     return {
         "get": {**operation, "operationId": f"{tag}_get"},
-        "post": {**operation, "operationId": f"{tag}_post"},
+        "post": {**operation, "operationId": f"{tag}_post", "requestBody": _upload_body(table)},
     }
 
 
