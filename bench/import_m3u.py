@@ -9,15 +9,13 @@ peak RSS (VmHWM) from /proc. Usage: python bench/import_m3u.py [--entries N] [--
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from engine_process import engine_token, tidecast_server
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,14 +44,6 @@ def write_playlist(path: Path, entries: int) -> None:
                 fh.write(f"http://cdn.example/vod/{n}.mp4\n")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -71,63 +61,34 @@ def main() -> None:
         playlist = data / "big.m3u"
         write_playlist(playlist, args.entries)
         size_mb = playlist.stat().st_size / 1e6
-        port = free_port()
-        env = dict(os.environ, TIDECAST_NETWORK_PROBE_TARGET="127.0.0.1:9")
-        if args.database_url:
-            env["TIDECAST_DATABASE_URL"] = args.database_url
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tidecast",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data / "engine"),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=base, timeout=60) as client:
-                for _ in range(200):
-                    try:
-                        client.get("/webui/api/service", params={"method": "get_version"})
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.05)
-                token = client.get("/server/api", params={"method": "get_api_access_token"}).json()[
-                    "result"
-                ]["token"]
-                rss_before = peak_rss_mb(server.pid)
-                started = time.perf_counter()
-                with playlist.open("rb") as fh:
-                    reply = client.post(
-                        "/server/api",
-                        params={"method": "playlist_import", "token": token},
-                        files={"file": ("big.m3u", fh, "audio/x-mpegurl")},
-                    ).json()
-                task_id = reply["result"]["task_id"]
-                while True:
-                    task = client.get(
-                        "/server/api",
-                        params={"method": "get_task", "task_id": task_id, "token": token},
-                    ).json()["result"]
-                    if task["state"] != "running":
-                        break
-                    time.sleep(0.05)
-                elapsed = time.perf_counter() - started
-                total = client.get(
+        with (
+            tidecast_server(data / "engine", args.database_url) as (base, pid),
+            httpx.Client(base_url=base, timeout=60) as client,
+        ):
+            token = engine_token(base)
+            rss_before = peak_rss_mb(pid)
+            started = time.perf_counter()
+            with playlist.open("rb") as fh:
+                reply = client.post(
                     "/server/api",
-                    params={"method": "playlist_get", "token": token, "limit": 1},
-                ).json()["result"]["total_items"]
-                rss_peak = peak_rss_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+                    params={"method": "playlist_import", "token": token},
+                    files={"file": ("big.m3u", fh, "audio/x-mpegurl")},
+                ).json()
+            task_id = reply["result"]["task_id"]
+            while True:
+                task = client.get(
+                    "/server/api",
+                    params={"method": "get_task", "task_id": task_id, "token": token},
+                ).json()["result"]
+                if task["state"] != "running":
+                    break
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            total = client.get(
+                "/server/api",
+                params={"method": "playlist_get", "token": token, "limit": 1},
+            ).json()["result"]["total_items"]
+            rss_peak = peak_rss_mb(pid)
     print(f"entries in file      : {args.entries} ({size_mb:.1f} MB)")
     print(
         f"task state           : {task['state']} (imported {task['result']['imported']}, "

@@ -10,10 +10,8 @@ Usage: python bench/load_status.py [--seconds 10] [--connections 32]
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,24 +19,9 @@ import time
 from pathlib import Path
 
 import httpx
+from engine_process import engine_token, free_port, tidecast_server, wait_up
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_up(url: str) -> None:
-    for _ in range(400):
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise SystemExit(f"server at {url} did not start")
 
 
 def wrk(url: str, seconds: int, connections: int) -> tuple[float, str]:
@@ -63,46 +46,29 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    with tempfile.TemporaryDirectory() as tmp:
-        tide_port, bare_port = free_port(), free_port()
-        env = dict(os.environ, TIDECAST_NETWORK_PROBE_TARGET="127.0.0.1:9")
-        tide = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tidecast",
-                "serve",
-                "--port",
-                str(tide_port),
-                "--data-dir",
-                str(Path(tmp) / "engine"),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        bare = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bare_app:app",
-                "--port",
-                str(bare_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                "--no-server-header",
-            ],
-            cwd=HERE,
-        )
+    bare_port = free_port()
+    bare = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(bare_port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--no-server-header",
+        ],
+        cwd=HERE,
+    )
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        tidecast_server(Path(tmp) / "engine") as (base, _pid),
+    ):
         try:
-            base = f"http://127.0.0.1:{tide_port}"
-            wait_up(base + "/webui/api/service?method=get_version")
             wait_up(f"http://127.0.0.1:{bare_port}/")
-            token = httpx.get(base + "/server/api?method=get_api_access_token").json()["result"][
-                "token"
-            ]
+            token = engine_token(base)
             m3u = "#EXTM3U\n" + "".join(
                 f'#EXTINF:-1 group-title="G{n % 5}",Channel {n}\nacestream://{n:040x}\n'
                 for n in range(1000)
@@ -128,9 +94,8 @@ def main() -> None:
             ]
             results = [(name, *wrk(url, args.seconds, args.connections)) for name, url in rows]
         finally:
-            for proc in (tide, bare):
-                proc.terminate()
-                proc.wait(timeout=30)
+            bare.terminate()
+            bare.wait(timeout=30)
     print(f"{'endpoint':36} {'req/s':>10} {'p99':>10}")
     for name, rate, p99 in results:
         print(f"{name:36} {rate:>10.0f} {p99:>10}")

@@ -76,9 +76,24 @@ def valid_callback(name: str | None) -> str | None:
     return None
 
 
+class EnvelopeResponse(Response):
+    """A rendered envelope; its headers are built directly, as this is the hottest path."""
+
+    def __init__(self, body: bytes, status: int, content_type: bytes, cors: bool) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", content_type),
+        ]
+        if cors:
+            self.raw_headers.append((b"access-control-allow-origin", b"*"))
+
+
 def _render(body: dict[str, Any], status: int, *, jsonp: str | None, cors: bool) -> Response:
     text = json.dumps(body)
-    headers = {"Access-Control-Allow-Origin": "*"} if cors else {}
     if jsonp:
-        return Response(f"{jsonp}({text});", status, headers, media_type="application/javascript")
-    return Response(text, status, headers, media_type="application/json")
+        script = f"{jsonp}({text});".encode()
+        return EnvelopeResponse(script, status, b"application/javascript; charset=utf-8", cors)
+    return EnvelopeResponse(text.encode(), status, b"application/json", cors)
