@@ -154,7 +154,7 @@ class ContentService:
                 # Public callers can make tidecast remember files: keep the store bounded.
                 excess = await transport_repo.total_bytes(conn) - self._max_stored_bytes
                 if excess > 0:
-                    await transport_repo.evict_unreferenced(conn, excess)
+                    await transport_repo.evict_unreferenced(conn, excess, keep=row.content_id)
         self._keep(parsed)
         return parsed
 

@@ -103,14 +103,14 @@ async def total_bytes(conn: AsyncConnection) -> int:
     return int((await conn.execute(query)).scalar_one())
 
 
-async def evict_unreferenced(conn: AsyncConnection, over_bytes: int) -> int:
-    """Delete the oldest transport files no playlist item names, until ``over_bytes`` are
-    freed; returns how many were deleted."""
+async def evict_unreferenced(conn: AsyncConnection, over_bytes: int, keep: str) -> int:
+    """Delete the oldest transport files no playlist item names (never ``keep``), until
+    ``over_bytes`` are freed; returns how many were deleted."""
     t, items = transport_files.c, playlist_items.c
     referenced = select(items.content_id).where(items.content_id.is_not(None))
     candidates = await conn.execute(
         select(t.content_id, func.length(t.data))
-        .where(t.content_id.not_in(referenced))
+        .where(t.content_id.not_in(referenced), t.content_id != keep)
         .order_by(t.created_at, t.content_id)
     )
     doomed: list[str] = []
