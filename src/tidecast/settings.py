@@ -103,6 +103,38 @@ class Settings(BaseModel):
         ge=1,
         description="Shortest update_interval accepted for an external playlist (seconds).",
     )
+    frontend_mode: str = Field(
+        "open",
+        description="closed, restricted or open: which user commands non-operators may use.",
+    )
+    allow_user_creation: bool = Field(True, description="Anyone may create a user account.")
+    allow_guest_login: bool = Field(True, description="Guests may log in (loginGuest).")
+    allow_custom_guests: bool = Field(
+        True, description="loginGuest may create a temporary guest when none is free."
+    )
+    online_accounts: bool = Field(
+        True, description="Accounts may live on another tidecast instance (login@instance)."
+    )
+    online_scheme: str = Field(
+        "https", description="Scheme used to reach other instances for online accounts."
+    )
+    token_lifetime_seconds: int = Field(
+        30 * 24 * 3600, ge=60, description="How long a login token stays valid."
+    )
+    login_account_failures: int = Field(
+        5, ge=1, description="Failed logins of one account before it is locked out."
+    )
+    login_address_failures: int = Field(
+        20, ge=1, description="Failed logins from one address before it is locked out."
+    )
+    login_window_seconds: int = Field(900, ge=1, description="Window counting failed logins.")
+    login_lockout_seconds: int = Field(900, ge=1, description="How long a lockout lasts.")
+    anilist_api_url: str = Field(
+        "https://graphql.anilist.co", description="AniList GraphQL endpoint for anime lists."
+    )
+    kitsu_api_url: str = Field(
+        "https://kitsu.io/api/edge", description="Kitsu JSON:API base for anime lists."
+    )
     players: tuple[str, ...] = Field(
         ("vlc", "mpv", "mplayer", "ffplay", "smplayer", "celluloid", "totem", "mpc-qt", "iina"),
         description="Executable names looked up on PATH for get_available_players.",
@@ -131,6 +163,20 @@ class Settings(BaseModel):
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("must be host:port")
+        return value
+
+    @field_validator("frontend_mode")
+    @classmethod
+    def _check_mode(cls, value: str) -> str:
+        if value not in ("closed", "restricted", "open"):
+            raise ValueError("must be closed, restricted or open")
+        return value
+
+    @field_validator("online_scheme")
+    @classmethod
+    def _check_scheme(cls, value: str) -> str:
+        if value not in ("http", "https"):
+            raise ValueError("must be http or https")
         return value
 
     @field_validator("log_level")

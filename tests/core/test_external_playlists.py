@@ -352,7 +352,7 @@ async def test_update_reconciles_and_keeps_what_the_user_set(
     items = await stack.items(playlist_id)
     a_id, c_id = items["A"].id, items["C"].id
     assert a_id is not None and c_id is not None
-    await stack.playlists.set_flag([a_id], OWNER, "is_favorite", True)
+    await stack.playlists.set_favorite([a_id], OWNER, 0, True)
     await stack.playlists.update_item(a_id, ItemChanges(title="My A"))
     await stack.playlists.set_flag([c_id], OWNER, "locked", True)
 

@@ -6,6 +6,8 @@ exception's class hierarchy (``type(exc).__mro__``), so a new subclass is render
 its parent until a dialect says otherwise.
 
 ``message`` is safe to show to a client; it never holds a secret or a traceback.
+``reason`` is an optional stable tag (``"password_too_short"``, ``"user_exists"``, …) for
+surfaces whose clients expect a finer code than the class gives; it is never prose.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ class TidecastError(Exception):
 
     default_message = "internal error"
 
-    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, field: str | None = None, reason: str | None = None
+    ) -> None:
         self.message = message or self.default_message
         self.field = field
+        self.reason = reason
         super().__init__(self.message)
 
 
@@ -56,6 +61,18 @@ class AccessDenied(TidecastError):
     """The caller is known (or its address is) but is not allowed to do this."""
 
     default_message = "access denied"
+
+
+class FeatureClosed(AccessDenied):
+    """The instance has this feature switched off (frontend mode, guest logins, …)."""
+
+    default_message = "closed on this instance"
+
+
+class TooManyAttempts(AccessDenied):
+    """Too many failed logins for an account or an address; the lockout ends by itself."""
+
+    default_message = "too many failed attempts, try again later"
 
 
 class Conflict(TidecastError):
@@ -114,6 +131,8 @@ ALL_ERRORS: tuple[type[TidecastError], ...] = (
     NotFound,
     AuthenticationRequired,
     AccessDenied,
+    FeatureClosed,
+    TooManyAttempts,
     Conflict,
     ItemLocked,
     UnsupportedContent,

@@ -179,7 +179,7 @@ class PlaylistService:
         async with self._db.read() as conn:
             return await self._owned(conn, item_id, owner)
 
-    async def update_item(self, item_id: int, changes: ItemChanges) -> None:
+    async def update_item(self, item_id: int, changes: ItemChanges, *, viewer: int = 0) -> None:
         async with self._db.write() as conn:
             item = await self._owned(conn, item_id, None)
             _refuse_locked([item])
@@ -193,7 +193,9 @@ class PlaylistService:
             if changes.auto_search is not None:
                 values["auto_search"] = changes.auto_search
             if changes.is_favorite is not None:
-                values["is_favorite"] = changes.is_favorite
+                await playlist_repo.set_favorite(
+                    conn, [item_id], viewer, changes.is_favorite, int(time.time())
+                )
             if changes.tags is not None:
                 values["tags"] = changes.tags
             if changes.logo_file is not None:
@@ -238,8 +240,8 @@ class PlaylistService:
     async def set_flag(
         self, item_ids: Sequence[int], owner: str | None, flag: str, value: bool
     ) -> None:
-        """Set ``is_favorite``, ``enabled``, ``locked`` or ``auto_search``."""
-        if flag not in {"is_favorite", "enabled", "locked", "auto_search"}:
+        """Set ``enabled``, ``locked`` or ``auto_search``."""
+        if flag not in {"enabled", "locked", "auto_search"}:
             raise InvalidInput(f"unknown flag {flag}")
         async with self._db.write() as conn:
             items = await self._owned_many(conn, item_ids, owner)
@@ -248,6 +250,14 @@ class PlaylistService:
             await playlist_repo.update_values(
                 conn, list(item_ids), {flag: value, "updated_at": int(time.time())}
             )
+
+    async def set_favorite(
+        self, item_ids: Sequence[int], owner: str | None, viewer: int, value: bool
+    ) -> None:
+        """Favorites are per viewer: a user id, or 0 for the instance itself."""
+        async with self._db.write() as conn:
+            await self._owned_many(conn, item_ids, owner)
+            await playlist_repo.set_favorite(conn, item_ids, viewer, value, int(time.time()))
 
     async def record_analysis(
         self, item_id: int, *, is_live: int, content_id: str | None, infohash: str | None

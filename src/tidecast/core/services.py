@@ -6,15 +6,19 @@ import logging
 from dataclasses import dataclass, field
 
 from tidecast.core.access import Caller, classify, client_address, parse_networks
+from tidecast.core.accounts import AccountPolicy, AccountService
 from tidecast.core.content import ContentService
-from tidecast.core.credentials import EngineApiToken
+from tidecast.core.credentials import EngineApiToken, TokenService
+from tidecast.core.engine_session import EngineSession
 from tidecast.core.external_playlists import ExternalPlaylistService
 from tidecast.core.icons import IconService
 from tidecast.core.instance import AccessSwitches, ConnectivityProbe
 from tidecast.core.instance_secret import InstanceSecret, load_or_create_secret
+from tidecast.core.login_throttle import LoginThrottle, ThrottlePolicy
 from tidecast.core.m3u_import import ImportService
 from tidecast.core.players import PlayerService
 from tidecast.core.playlists import PlaylistService
+from tidecast.core.security_code import SecurityCode
 from tidecast.core.tasks import TaskService
 from tidecast.engine.http_fetch import Fetcher
 from tidecast.settings import Settings
@@ -39,6 +43,9 @@ class Services:
     content: ContentService
     icons: IconService
     players: PlayerService
+    tokens: TokenService
+    accounts: AccountService
+    engine_session: EngineSession
     ready: bool = field(default=False)
     _callers: dict[tuple[str | None, str | None], Caller] = field(default_factory=dict)
     _callers_networks: object = None
@@ -61,6 +68,7 @@ class Services:
         await self.db.migrate()
         await self.switches.load()
         await self.engine_token.ensure_registered()
+        await self.engine_session.load()
         await self.tasks.mark_interrupted()
         self.imports.clear_spool()
         await self.external.start()
@@ -85,6 +93,28 @@ def build_services(settings: Settings) -> Services:
     tasks = TaskService(db)
     imports = ImportService(db, tasks, settings.data_dir / "tmp")
     content = ContentService(db, fetcher, max_stored_bytes=settings.transport_store_max_bytes)
+    tokens = TokenService(db, settings.token_lifetime_seconds)
+    throttle = LoginThrottle(
+        db,
+        ThrottlePolicy(
+            account_failures=settings.login_account_failures,
+            address_failures=settings.login_address_failures,
+            window_seconds=settings.login_window_seconds,
+            lockout_seconds=settings.login_lockout_seconds,
+        ),
+    )
+    accounts = AccountService(
+        db,
+        tokens,
+        SecurityCode(),
+        throttle,
+        AccountPolicy(
+            allow_user_creation=settings.allow_user_creation,
+            allow_guest_login=settings.allow_guest_login,
+            allow_custom_guests=settings.allow_custom_guests,
+            online_accounts=settings.online_accounts,
+        ),
+    )
     return Services(
         settings=settings,
         db=db,
@@ -110,4 +140,7 @@ def build_services(settings: Settings) -> Services:
             cache_max_bytes=settings.icon_cache_max_bytes,
         ),
         players=PlayerService(settings.players),
+        tokens=tokens,
+        accounts=accounts,
+        engine_session=EngineSession(db, accounts, tokens),
     )

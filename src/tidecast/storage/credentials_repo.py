@@ -86,3 +86,12 @@ async def touch(conn: AsyncConnection, credential_id: int, now: int) -> None:
     await conn.execute(
         credentials.update().where(credentials.c.id == credential_id).values(last_used_at=now)
     )
+
+
+async def revoke_owner(conn: AsyncConnection, owner: str, kinds: set[str] | None, now: int) -> None:
+    query = credentials.update().where(
+        credentials.c.owner == owner, credentials.c.revoked_at.is_(None)
+    )
+    if kinds is not None:
+        query = query.where(credentials.c.kind.in_(sorted(kinds)))
+    await conn.execute(query.values(revoked_at=now))

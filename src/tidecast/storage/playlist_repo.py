@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidecast.storage.tables import playlist_items
+from tidecast.storage.tables import playlist_favorites, playlist_items
 
 
 @dataclass(slots=True)
@@ -55,16 +55,27 @@ class ItemRow:
     id: int | None = None
 
     def values(self) -> dict[str, Any]:
-        """Column values for an insert (without the id)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "id"}
+        """Column values for an insert (without the id and the viewer's favorite flag)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_STORED}
 
 
-_COLUMNS = [f.name for f in fields(ItemRow)]
+_NOT_STORED = {"id", "is_favorite"}
+_COLUMNS = [f.name for f in fields(ItemRow) if f.name != "is_favorite"]
 
 
 def _from_row(row: Row[Any]) -> ItemRow:
     m = row._mapping
-    return ItemRow(**{name: m[name] for name in _COLUMNS})
+    item = ItemRow(**{name: m[name] for name in _COLUMNS})
+    item.is_favorite = bool(m.get("is_favorite", False))
+    return item
+
+
+def _favorite_of(viewer: int) -> Any:
+    """Whether the viewer (a user id, 0 for the instance) marked the item as a favorite."""
+    f = playlist_favorites.c
+    return (
+        exists().where(f.item_id == playlist_items.c.id, f.user_id == viewer).label("is_favorite")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,7 @@ class ItemFilter:
     """What ``list_items`` returns; ``None`` means "any"."""
 
     owner: str
+    viewer: int = 0
     deleted: bool = False
     category: str | None = None
     search: str | None = None
@@ -87,7 +99,8 @@ def _filtered(query: Select[Any], flt: ItemFilter) -> Select[Any]:
     if flt.category is not None:
         query = query.where(c.category == flt.category)
     if flt.favorites_only:
-        query = query.where(c.is_favorite.is_(True))
+        f = playlist_favorites.c
+        query = query.where(exists().where(f.item_id == c.id, f.user_id == flt.viewer))
     if flt.external_playlist_id is not None:
         query = query.where(c.external_playlist_id == flt.external_playlist_id)
     if flt.search:
@@ -133,6 +146,25 @@ async def get_many(
     return [_from_row(row) for row in result]
 
 
+async def set_favorite(
+    conn: AsyncConnection, item_ids: Sequence[int], viewer: int, value: bool, now: int
+) -> None:
+    f = playlist_favorites.c
+    await conn.execute(
+        delete(playlist_favorites).where(f.user_id == viewer, f.item_id.in_(list(item_ids)))
+    )
+    if value:
+        await conn.execute(
+            playlist_favorites.insert(),
+            [{"item_id": i, "user_id": viewer, "created_at": now} for i in item_ids],
+        )
+
+
+async def forget_viewer(conn: AsyncConnection, viewer: int) -> None:
+    """Drop a deleted user's favorites."""
+    await conn.execute(delete(playlist_favorites).where(playlist_favorites.c.user_id == viewer))
+
+
 async def find_by_hash(conn: AsyncConnection, item_hash: str) -> ItemRow | None:
     result = await conn.execute(
         select(playlist_items).where(playlist_items.c.hash == item_hash).limit(1)
@@ -154,7 +186,9 @@ async def find_by_title(conn: AsyncConnection, title: str) -> ItemRow | None:
 
 
 async def list_items(conn: AsyncConnection, flt: ItemFilter) -> list[ItemRow]:
-    query = _filtered(select(playlist_items), flt).order_by(playlist_items.c.id)
+    query = _filtered(select(playlist_items, _favorite_of(flt.viewer)), flt).order_by(
+        playlist_items.c.id
+    )
     if flt.offset:
         query = query.offset(flt.offset)
     if flt.limit is not None:

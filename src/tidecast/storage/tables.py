@@ -109,7 +109,6 @@ playlist_items = Table(
     Column("languages", JSON, nullable=True),
     Column("countries", JSON, nullable=True),
     Column("extra", JSON, nullable=False, default=dict),
-    Column("is_favorite", Boolean, nullable=False, default=False),
     Column("enabled", Boolean, nullable=False, default=True),
     Column("locked", Boolean, nullable=False, default=False),
     Column("is_deleted", Boolean, nullable=False, default=False),
@@ -154,4 +153,62 @@ tasks = Table(
     Column("error", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("login", String(255), nullable=False, unique=True),
+    Column("nickname", String(255), nullable=False, unique=True),
+    Column("email", String(255), nullable=True, unique=True),
+    Column("password_hash", Text, nullable=True),
+    Column("type", Integer, nullable=False),
+    Column("avatar_file", String(255), nullable=False, default="blank.png"),
+    Column("bio", Text, nullable=True),
+    Column("url", Text, nullable=True),
+    Column("location", String(255), nullable=True),
+    Column("language", String(16), nullable=True),
+    Column("main_series_lang", String(3), nullable=True),
+    Column("fallback_series_lang", String(3), nullable=True),
+    Column("flag_tutorial_done", Boolean, nullable=False, default=False),
+    Column("flag_sendstats", Boolean, nullable=False, default=False),
+    Column("flag_public", Boolean, nullable=False, default=True),
+    Column("flag_displayfavorites", Boolean, nullable=False, default=False),
+    Column("flag_parentsonly", Boolean, nullable=False, default=False),
+    Column("flag_temporary", Boolean, nullable=False, default=False),
+    Column("social_networks", JSON, nullable=False, default=dict),
+    Column("banner", String(255), nullable=False, default="default.jpg"),
+    Column("anime_list_to_fetch", String(16), nullable=True),
+    Column("anime_list_user", String(255), nullable=True),
+    Column("anime_list_last_modified_at", BigInteger, nullable=True),
+    Column("anime_list_ids", JSON, nullable=False, default=list),
+    Column("anime_list_titles", JSON, nullable=False, default=list),
+    Column("last_login_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_failure_at", BigInteger, nullable=False),
+    Column("locked_until", BigInteger, nullable=True),
+)
+
+playlist_favorites = Table(
+    "playlist_favorites",
+    metadata,
+    Column(
+        "item_id",
+        Integer,
+        ForeignKey("playlist_items.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    # 0 is the instance itself (nobody signed in on the engine API); otherwise a user id.
+    Column("user_id", Integer, primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_playlist_favorites_user", "user_id"),
 )

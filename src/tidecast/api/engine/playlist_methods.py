@@ -88,7 +88,12 @@ async def playlist_update_item(call: Call) -> Any:
         changes.logo_file = await call.services.icons.store_upload(
             await _read_upload(logo, call.services.settings.image_max_bytes)
         )
-    await call.services.playlists.update_item(p.required_int("id"), changes)
+    viewer = (
+        await call.services.engine_session.favorites_viewer()
+        if changes.is_favorite is not None
+        else 0
+    )
+    await call.services.playlists.update_item(p.required_int("id"), changes, viewer=viewer)
     return True
 
 
@@ -128,6 +133,7 @@ async def playlist_get(call: Call) -> Any:
         raise InvalidInput("offset and limit must not be negative")
     flt = ItemFilter(
         owner=_owner(call),
+        viewer=await call.services.engine_session.viewer(),
         category=p.str("category"),
         search=p.str("search"),
         favorites_only=bool(p.bool("favorites")),
@@ -161,7 +167,15 @@ async def _set_flag(call: Call, flag: str, *, many: bool = False) -> None:
 
 
 async def playlist_item_set_favorite(call: Call) -> Any:
-    await _set_flag(call, "is_favorite")
+    p = call.params
+    owner = p.str("owner")
+    viewer = await call.services.engine_session.favorites_viewer()
+    await call.services.playlists.set_favorite(
+        [p.required_int("id")],
+        check_owner(owner) if owner else None,
+        viewer,
+        p.required_bool("value"),
+    )
     return True
 
 

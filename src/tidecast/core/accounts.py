@@ -1,0 +1,404 @@
+"""The one account store: creating, reading, editing and deleting users, and logging in.
+
+Every surface (engine ``sign_in``, user commands, admin API, device API, web UI) goes
+through this service, so an account created through one signs in through all of them.
+Role rules follow seed 003: creating an operator needs an operator or the security code;
+operators cannot be demoted below the last one; guests have no password and cannot edit.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from tidecast.core.credentials import COMMAND_KIND, TokenService
+from tidecast.core.errors import (
+    AccessDenied,
+    AuthenticationRequired,
+    Conflict,
+    FeatureClosed,
+    InvalidInput,
+    NotFound,
+)
+from tidecast.core.login_throttle import LoginThrottle
+from tidecast.core.passwords import check_strength, hash_password, verify_password
+from tidecast.core.security_code import SecurityCode
+from tidecast.core.users import (
+    ROLES_BY_NAME,
+    Role,
+    User,
+    check_changes,
+    check_email,
+    check_nickname,
+    is_online,
+    local_part,
+    normalize_login,
+)
+from tidecast.storage import playlist_repo, users_repo
+from tidecast.storage.database import Connection, Database
+from tidecast.storage.users_repo import UserRow
+
+ONLINE_WINDOW_SECONDS = 15 * 60
+"""A user counts as logged in (``flag_logged_in``) this long after their last login."""
+GUEST_BUSY_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: User
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPolicy:
+    allow_user_creation: bool = True
+    allow_guest_login: bool = True
+    allow_custom_guests: bool = True
+    online_accounts: bool = True
+
+
+class AccountService:
+    def __init__(
+        self,
+        db: Database,
+        tokens: TokenService,
+        security_code: SecurityCode,
+        throttle: LoginThrottle,
+        policy: AccountPolicy,
+    ) -> None:
+        self._db = db
+        self._tokens = tokens
+        self.security_code = security_code
+        self._throttle = throttle
+        self._policy = policy
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def get(self, login: str) -> User:
+        async with self._db.read() as conn:
+            user = await users_repo.by_login(conn, normalize_login(login))
+        if user is None:
+            raise NotFound(f"no user {login!r}", field="username", reason="user_not_found")
+        return user
+
+    async def get_by_id(self, user_id: int) -> User:
+        async with self._db.read() as conn:
+            user = await users_repo.by_id(conn, user_id)
+        if user is None:
+            raise NotFound("no such user", reason="user_not_found")
+        return user
+
+    async def visible_to(self, viewer: User | None) -> list[User]:
+        """Everyone for operators; public accounts (and oneself) for anyone else."""
+        is_operator = viewer is not None and viewer.type == Role.OPERATOR
+        async with self._db.read() as conn:
+            users = await users_repo.all_users(conn, public_only=not is_operator)
+            if viewer is not None and not is_operator and not viewer.flag_public:
+                users.append(viewer)
+        return sorted(users, key=lambda u: u.login)
+
+    def can_see(self, viewer: User | None, user: User) -> bool:
+        return user.flag_public or (
+            viewer is not None and (viewer.type == Role.OPERATOR or viewer.id == user.id)
+        )
+
+    @staticmethod
+    def logged_in_recently(user: User) -> bool:
+        return user.last_login_at is not None and (
+            time.time() - user.last_login_at < ONLINE_WINDOW_SECONDS
+        )
+
+    # -- creating ------------------------------------------------------------------------
+
+    async def create(
+        self,
+        login: str,
+        password: str | None,
+        *,
+        role: str = "user",
+        nickname: str | None = None,
+        email: str | None = None,
+        security_code: object = None,
+        actor: User | None = None,
+        trusted: bool = False,
+    ) -> User:
+        """Create an account. ``trusted`` is the host's own console (CLI), which may do
+        anything; otherwise an operator needs an operator actor or the security code."""
+        login = normalize_login(login)
+        wanted = ROLES_BY_NAME.get(role)
+        if wanted is None:
+            raise InvalidInput("role must be admin, user or guest", field="role")
+        actor_is_operator = actor is not None and actor.type == Role.OPERATOR
+        if not trusted and not actor_is_operator and not self._policy.allow_user_creation:
+            raise FeatureClosed("creating accounts is disabled", reason="creation_disabled")
+        if is_online(login):
+            if not self._policy.online_accounts:
+                raise FeatureClosed(
+                    "Creating online accounts is not allowed on this instance",
+                    reason="online_disabled",
+                )
+            if wanted == Role.OPERATOR:
+                raise AccessDenied(
+                    "Admin accounts are not allowed to be created online", reason="online_admin"
+                )
+        if (
+            wanted == Role.OPERATOR
+            and not (trusted or actor_is_operator)
+            and not self.security_code.consume(security_code)
+        ):
+            raise AccessDenied("an operator or the security code is needed", reason="unauthorized")
+        password_hash = None
+        if wanted != Role.GUEST or password:
+            if not password:
+                raise InvalidInput(
+                    "password is required", field="password", reason="password_too_short"
+                )
+            password_hash = await hash_password(password)
+        now = int(time.time())
+        row = UserRow(
+            login=login,
+            nickname=check_nickname(nickname) if nickname else local_part(login),
+            email=check_email(email),
+            type=int(wanted),
+            password_hash=password_hash,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._db.write() as conn:
+            await self._check_unique(conn, row)
+            row.id = await users_repo.insert(conn, row)
+        return row
+
+    async def _check_unique(self, conn: Connection, row: UserRow) -> None:
+        existing = await users_repo.by_login(conn, row.login)
+        if existing is not None and existing.id != row.id:
+            raise Conflict(f"user {row.login} already exists", field="login", reason="user_exists")
+        same_nick = await users_repo.by_nickname(conn, row.nickname)
+        if same_nick is not None and same_nick.id != row.id:
+            raise Conflict("nickname already in use", field="nickname", reason="nickname_taken")
+        if row.email:
+            same_mail = await users_repo.by_email(conn, row.email)
+            if same_mail is not None and same_mail.id != row.id:
+                raise Conflict("email already in use", field="email", reason="email_taken")
+
+    # -- editing -------------------------------------------------------------------------
+
+    async def edit_self(self, user: User, changes: dict[str, Any]) -> User:
+        if user.type == Role.GUEST:
+            raise AccessDenied("guests cannot edit their account", reason="guests_cannot_edit")
+        changes = dict(changes)
+        if "type" in changes and changes["type"] != user.type:
+            raise AccessDenied("you cannot change your own type", reason="cannot_change_type")
+        changes.pop("type", None)
+        return await self._apply(user, changes)
+
+    async def edit(self, login: str, changes: dict[str, Any], *, actor: User) -> User:
+        """An operator's edit; online accounts only take ``type`` and ``flag_tutorial_done``."""
+        self.require_operator(actor)
+        user = await self.get(login)
+        changes = dict(changes)
+        if is_online(user.login) and set(changes) - {"type", "flag_tutorial_done"}:
+            raise InvalidInput(
+                "only type and flag_tutorial_done of online accounts can be edited here",
+                reason="online_edit",
+            )
+        if "type" in changes:
+            new_type = changes.pop("type")
+            if new_type not in (0, 1, 2) or isinstance(new_type, bool):
+                raise InvalidInput("type must be 0, 1 or 2", field="type")
+            if user.type == Role.OPERATOR and new_type != Role.OPERATOR:
+                await self._keep_an_operator(user)
+            changes["__type"] = new_type
+        return await self._apply(user, changes)
+
+    async def _apply(self, user: User, changes: dict[str, Any]) -> User:
+        values: dict[str, Any] = {}
+        new_type = changes.pop("__type", None)
+        if new_type is not None:
+            values["type"] = new_type
+        password = changes.pop("password", None)
+        avatar = changes.pop("avatar_file", None)
+        values.update(check_changes(changes))
+        if password is not None:
+            if not isinstance(password, str):
+                raise InvalidInput("password must be text", field="password")
+            values["password_hash"] = await hash_password(password)
+        if avatar is not None:
+            values["avatar_file"] = avatar
+        if not values:
+            return user
+        values["updated_at"] = int(time.time())
+        updated = UserRow(**{**_fields(user), **values})
+        async with self._db.write() as conn:
+            await self._check_unique(conn, updated)
+            assert user.id is not None
+            await users_repo.update_values(conn, user.id, values)
+        if password is not None:
+            await self._tokens.revoke_owner(str(user.id))
+        return updated
+
+    async def set_password(self, login: str, password: str) -> None:
+        """The host's console sets a password (``tidecast user passwd``)."""
+        user = await self.get(login)
+        await self._apply(user, {"password": password})
+
+    async def reset_password(self, login: str, password: str, security_code: object) -> None:
+        """Seed 003 ``resetUserPassword`` for a local account: needs the security code."""
+        check_strength(password)
+        user = await self.get(login)
+        if is_online(user.login):
+            raise InvalidInput(
+                "online accounts reset their password at their home instance", reason="online_reset"
+            )
+        if not self.security_code.consume(security_code):
+            raise AccessDenied("wrong security code", reason="wrong_security_code")
+        await self._apply(user, {"password": password})
+
+    async def set_anime_list(self, user: User, ids: list[int], titles: list[str]) -> User:
+        values = {
+            "anime_list_ids": ids,
+            "anime_list_titles": titles,
+            "anime_list_last_modified_at": int(time.time()),
+        }
+        async with self._db.write() as conn:
+            assert user.id is not None
+            await users_repo.update_values(conn, user.id, values)
+        return UserRow(**{**_fields(user), **values})
+
+    async def rename(self, user: User, new_login: str) -> User:
+        """Change a login (converting to and from online); its tokens are revoked."""
+        new_login = normalize_login(new_login)
+        renamed = UserRow(**{**_fields(user), "login": new_login, "updated_at": int(time.time())})
+        async with self._db.write() as conn:
+            await self._check_unique(conn, renamed)
+            assert user.id is not None
+            await users_repo.update_values(
+                conn, user.id, {"login": new_login, "updated_at": renamed.updated_at}
+            )
+        await self._tokens.revoke_owner(str(user.id))
+        return renamed
+
+    # -- deleting ------------------------------------------------------------------------
+
+    async def delete(self, login: str, *, actor: User | None, trusted: bool = False) -> None:
+        if not trusted:
+            assert actor is not None
+            self.require_operator(actor)
+        user = await self.get(login)
+        if user.login == "admin":
+            raise AccessDenied("the admin account cannot be deleted", reason="admin_undeletable")
+        if user.type == Role.OPERATOR:
+            await self._keep_an_operator(user)
+        await self._remove(user)
+
+    async def delete_self(self, user: User) -> None:
+        if user.type == Role.OPERATOR:
+            await self._keep_an_operator(user)
+        await self._remove(user)
+
+    async def _remove(self, user: User) -> None:
+        assert user.id is not None
+        async with self._db.write() as conn:
+            await playlist_repo.forget_viewer(conn, user.id)
+            await users_repo.remove(conn, user.id)
+        await self._tokens.revoke_owner(str(user.id))
+
+    async def _keep_an_operator(self, user: User) -> None:
+        async with self._db.read() as conn:
+            operators = [
+                u
+                for u in await users_repo.all_users(conn, public_only=False)
+                if u.type == Role.OPERATOR and u.id != user.id
+            ]
+        if not operators:
+            raise AccessDenied("the last operator cannot be removed", reason="admin_undeletable")
+
+    # -- logging in ----------------------------------------------------------------------
+
+    async def authenticate(self, identifier: str, password: str, *, address: str | None) -> User:
+        """The account for a login (or email) and password; throttled per account and address."""
+        key = (identifier or "").strip().lower()
+        await self._throttle.check(key, address)
+        async with self._db.read() as conn:
+            user = (
+                await users_repo.by_login(conn, key) if "@" not in key or is_online(key) else None
+            )
+            if user is None and "@" in key:
+                user = await users_repo.by_email(conn, key)
+        stored = user.password_hash if user is not None else None
+        if not await verify_password(stored, password or "") or user is None:
+            await self._throttle.failed(key, address)
+            raise AuthenticationRequired("wrong login or password", reason="bad_credentials")
+        await self._throttle.succeeded(key)
+        return user
+
+    async def login(
+        self,
+        identifier: str,
+        password: str,
+        *,
+        address: str | None,
+        security_code: object = None,
+        kind: str = COMMAND_KIND,
+        device: str | None = None,
+    ) -> Session:
+        user = await self.authenticate(identifier, password, address=address)
+        values: dict[str, Any] = {"last_login_at": int(time.time())}
+        if security_code is not None and user.type != Role.OPERATOR:
+            if not self.security_code.consume(security_code):
+                raise AccessDenied("wrong security code", reason="wrong_security_code")
+            values["type"] = int(Role.OPERATOR)
+        assert user.id is not None
+        async with self._db.write() as conn:
+            await users_repo.update_values(conn, user.id, values)
+        user = UserRow(**{**_fields(user), **values})
+        token = await self._tokens.issue(kind, str(user.id), device=device)
+        return Session(user, token)
+
+    async def login_guest(self, name: str | None) -> Session:
+        if not self._policy.allow_guest_login:
+            raise FeatureClosed("guest logins are disabled", reason="guests_not_allowed")
+        now = int(time.time())
+        async with self._db.write() as conn:
+            guest = await users_repo.free_guest(conn, now - GUEST_BUSY_SECONDS)
+            if guest is None:
+                if not self._policy.allow_custom_guests:
+                    raise Conflict("no guest account is free", reason="no_guest_free")
+                base = normalize_login(name) if name else f"guest-{secrets.token_hex(3)}"
+                guest = UserRow(
+                    login=base,
+                    nickname=base,
+                    type=int(Role.GUEST),
+                    flag_temporary=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+                await self._check_unique(conn, guest)
+                guest.id = await users_repo.insert(conn, guest)
+            assert guest.id is not None
+            await users_repo.update_values(conn, guest.id, {"last_login_at": now})
+        token = await self._tokens.issue(COMMAND_KIND, str(guest.id))
+        return Session(UserRow(**{**_fields(guest), "last_login_at": now}), token)
+
+    async def user_for_token(self, token: str | None, kinds: set[str]) -> User:
+        info = await self._tokens.verify(token, kinds)
+        try:
+            return await self.get_by_id(int(info.owner))
+        except (NotFound, ValueError):
+            raise AuthenticationRequired("invalid token") from None
+
+    async def logout(self, token: str) -> None:
+        await self._tokens.revoke(token)
+
+    # -- gates ---------------------------------------------------------------------------
+
+    @staticmethod
+    def require_operator(actor: User) -> None:
+        if actor.type != Role.OPERATOR:
+            raise AccessDenied("operators only", reason="admin_please")
+
+
+def _fields(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in UserRow.__dataclass_fields__}

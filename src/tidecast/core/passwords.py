@@ -1,0 +1,44 @@
+"""Password hashing: argon2id (argon2-cffi's defaults), run off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from tidecast.core.errors import InvalidInput
+
+MIN_LENGTH = 8
+MAX_LENGTH = 1024
+_HASHER = PasswordHasher()  # argon2id; stateless, safe to share
+# Verified against when an account does not exist, so a miss costs what a hit costs.
+_DUMMY_HASH = _HASHER.hash("tidecast-timing-equaliser")
+
+
+def check_strength(password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise InvalidInput(
+            f"password must have at least {MIN_LENGTH} characters",
+            field="password",
+            reason="password_too_short",
+        )
+    if len(password) > MAX_LENGTH:
+        raise InvalidInput("password is too long", field="password")
+
+
+async def hash_password(password: str) -> str:
+    check_strength(password)
+    return await asyncio.to_thread(_HASHER.hash, password)
+
+
+async def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Constant work whether or not there is a hash to check against."""
+    return await asyncio.to_thread(_verify, stored_hash, password)
+
+
+def _verify(stored_hash: str | None, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,142 @@
+"""Users as stored: one row per account, local, online (``login@home``) or guest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidecast.storage.tables import login_failures, users
+
+
+@dataclass(slots=True)
+class UserRow:
+    login: str
+    nickname: str
+    type: int
+    created_at: int
+    updated_at: int
+    password_hash: str | None = None
+    email: str | None = None
+    avatar_file: str = "blank.png"
+    bio: str | None = None
+    url: str | None = None
+    location: str | None = None
+    language: str | None = None
+    main_series_lang: str | None = None
+    fallback_series_lang: str | None = None
+    flag_tutorial_done: bool = False
+    flag_sendstats: bool = False
+    flag_public: bool = True
+    flag_displayfavorites: bool = False
+    flag_parentsonly: bool = False
+    flag_temporary: bool = False
+    social_networks: dict[str, Any] = field(default_factory=dict)
+    banner: str = "default.jpg"
+    anime_list_to_fetch: str | None = None
+    anime_list_user: str | None = None
+    anime_list_last_modified_at: int | None = None
+    anime_list_ids: list[int] = field(default_factory=list)
+    anime_list_titles: list[str] = field(default_factory=list)
+    last_login_at: int | None = None
+    id: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "id"}
+
+
+_COLUMNS = [f.name for f in fields(UserRow)]
+
+
+def _from_row(row: Row[Any]) -> UserRow:
+    m = row._mapping
+    return UserRow(**{name: m[name] for name in _COLUMNS})
+
+
+async def insert(conn: AsyncConnection, user: UserRow) -> int:
+    result = await conn.execute(users.insert().values(**user.values()))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+async def by_login(conn: AsyncConnection, login: str) -> UserRow | None:
+    row = (await conn.execute(select(users).where(users.c.login == login))).first()
+    return _from_row(row) if row is not None else None
+
+
+async def by_id(conn: AsyncConnection, user_id: int) -> UserRow | None:
+    row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
+    return _from_row(row) if row is not None else None
+
+
+async def by_email(conn: AsyncConnection, email: str) -> UserRow | None:
+    query = select(users).where(func.lower(users.c.email) == email.lower())
+    row = (await conn.execute(query)).first()
+    return _from_row(row) if row is not None else None
+
+
+async def by_nickname(conn: AsyncConnection, nickname: str) -> UserRow | None:
+    query = select(users).where(func.lower(users.c.nickname) == nickname.lower())
+    row = (await conn.execute(query)).first()
+    return _from_row(row) if row is not None else None
+
+
+async def all_users(conn: AsyncConnection, *, public_only: bool) -> list[UserRow]:
+    query = select(users).order_by(users.c.login)
+    if public_only:
+        query = query.where(users.c.flag_public.is_(True))
+    return [_from_row(row) for row in await conn.execute(query)]
+
+
+async def free_guest(conn: AsyncConnection, busy_since: int) -> UserRow | None:
+    """A guest account nobody logged into since ``busy_since``."""
+    c = users.c
+    query = (
+        select(users)
+        .where(c.type == 2, (c.last_login_at.is_(None)) | (c.last_login_at < busy_since))
+        .order_by(c.last_login_at.nulls_first(), c.id)
+        .limit(1)
+    )
+    row = (await conn.execute(query)).first()
+    return _from_row(row) if row is not None else None
+
+
+async def update_values(conn: AsyncConnection, user_id: int, values: dict[str, Any]) -> None:
+    await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+async def remove(conn: AsyncConnection, user_id: int) -> None:
+    await conn.execute(delete(users).where(users.c.id == user_id))
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRow:
+    key: str
+    failures: int
+    first_failure_at: int
+    locked_until: int | None
+
+
+async def failures_of(conn: AsyncConnection, keys: list[str]) -> list[FailureRow]:
+    result = await conn.execute(select(login_failures).where(login_failures.c.key.in_(keys)))
+    return [FailureRow(**row._mapping) for row in result]
+
+
+async def store_failure(conn: AsyncConnection, row: FailureRow) -> None:
+    await conn.execute(delete(login_failures).where(login_failures.c.key == row.key))
+    await conn.execute(
+        login_failures.insert().values(
+            key=row.key,
+            failures=row.failures,
+            first_failure_at=row.first_failure_at,
+            locked_until=row.locked_until,
+        )
+    )
+
+
+async def clear_failures(conn: AsyncConnection, key: str) -> None:
+    await conn.execute(delete(login_failures).where(login_failures.c.key == key))
