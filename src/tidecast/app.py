@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tidecast.api import docs
+from tidecast.api.commands import routes as command_routes
+from tidecast.api.commands.socket_server import socket_app
 from tidecast.api.engine import routes as engine_routes
 from tidecast.core.services import Services, build_services
 from tidecast.settings import Settings
@@ -44,26 +47,29 @@ def create_app(settings: Settings, services: Services | None = None) -> ExactPat
 
     routes: list[BaseRoute] = [Route("/", index)]
     routes += docs.routes()
+    routes += command_routes.routes(services)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={404: not_found, 500: server_error},
     )
     app.state.services = services
-    return ExactPaths(engine_routes.endpoints(services), app)
+    paths = engine_routes.endpoints(services) | command_routes.endpoints(services)
+    # Socket.IO takes /socket.io/ and hands everything else, lifespan included, to the app.
+    return ExactPaths(paths, socket_app(services, app), app.state)
 
 
 class ExactPaths:
-    """Serve a few exact paths directly, everything else through the Starlette app.
+    """Serve a few exact paths directly, everything else through the fallback app.
 
-    The engine API endpoints render every failure in their own envelope, so they need
-    none of the router's middleware; skipping it halves their per-request cost.
+    The engine API and command endpoints render every failure in their own envelope, so
+    they need none of the router's middleware; skipping it halves their per-request cost.
     """
 
-    def __init__(self, paths: dict[str, ASGIApp], fallback: Starlette) -> None:
+    def __init__(self, paths: dict[str, ASGIApp], fallback: ASGIApp, state: State) -> None:
         self.paths = paths
         self.fallback = fallback
-        self.state = fallback.state
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

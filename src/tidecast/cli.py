@@ -1,21 +1,29 @@
-"""The ``tidecast`` command line: ``serve``, ``config show``.
+"""The ``tidecast`` command line: ``serve``, ``config show``, ``user add|list|passwd|remove``.
 
 Every setting of :mod:`tidecast.settings` is also a flag of ``serve`` (``--data-dir``,
 ``--database-url``, …), generated from the one declaration, so ``--help`` documents them.
+The core is imported only by the commands that use it, so ``--help`` stays quick.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import logging.handlers
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tidecast import __version__
 from tidecast.settings import Settings, SettingsError, load_settings, masked_items
+
+if TYPE_CHECKING:
+    from tidecast.core.accounts import AccountService
+    from tidecast.core.users import User
 
 
 def _setting_options(func: Any) -> Any:
@@ -61,6 +69,9 @@ def configure_logging(settings: Settings) -> None:
     )
     # httpx logs every request URL at INFO, query strings (often tokens) included.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG: password hashes, token
+    # hashes and email addresses have no place in a log, whatever the level.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,3 +131,193 @@ def config_show(ctx: click.Context, /, **overrides: Any) -> None:
     for name, value, help_text in masked_items(settings):
         click.echo(f"{name} = {value}")
         click.echo(f"    {help_text}")
+
+
+# -- tidecast user: the host's operator manages accounts -----------------------------------
+
+T = TypeVar("T")
+
+
+class _NotThisProcessCode(logging.Filter):
+    """Building the services makes a security code; it is not the server's, so printing it
+    (or writing it to the server's log) would only mislead whoever reads it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != "tidecast.security"
+
+
+def _quiet_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_NotThisProcessCode())
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", handlers=[handler]
+    )
+
+
+def _with_accounts(
+    ctx: click.Context,
+    overrides: dict[str, Any],
+    action: Callable[[AccountService], Awaitable[T]],
+) -> T:
+    """Run ``action`` on the configured database (migrated first), the server not started.
+
+    Core errors become a one-line ``Error: …`` and exit code 1, never a traceback.
+    """
+    from tidecast.core.errors import TidecastError
+    from tidecast.core.services import build_services
+
+    settings = _load(ctx.find_root().obj["config"], overrides)
+    _quiet_logging()
+
+    async def run() -> T:
+        services = build_services(settings)
+        try:
+            await services.db.migrate()
+            return await action(services.accounts)
+        finally:
+            await services.fetcher.aclose()
+            await services.db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except TidecastError as exc:
+        raise click.ClickException(exc.message) from None
+    except (click.ClickException, click.Abort):
+        raise
+    except Exception as exc:  # the database unreachable, a bad URL, a read-only disk…
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise click.ClickException(f"{type(exc).__name__}: {first_line}") from None
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+        return password
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+_PASSWORD_STDIN = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+
+
+@main.group()
+def user() -> None:
+    """Manage accounts, as the operator of this host.
+
+    Works on the configured database (the same settings as `serve`) whether or not the
+    server runs; no security code is needed.
+    """
+
+
+@user.command("add")
+@click.argument("login")
+@click.option(
+    "--role", type=click.Choice(["admin", "user", "guest"]), default="user", show_default=True
+)
+@click.option("--nickname", help="Shown name (default: the login).")
+@click.option("--email", help="Email address; the account can sign in with it too.")
+@_PASSWORD_STDIN
+@_setting_options
+@click.pass_context
+def user_add(
+    ctx: click.Context,
+    /,
+    login: str,
+    role: str,
+    nickname: str | None,
+    email: str | None,
+    password_stdin: bool,
+    **overrides: Any,
+) -> None:
+    """Create an account. Guests need no password (none is asked unless --password-stdin)."""
+
+    from tidecast.core.errors import Conflict, InvalidInput
+    from tidecast.core.users import is_online, normalize_login
+
+    async def add(accounts: AccountService) -> User:
+        name = normalize_login(login)
+        if is_online(name):
+            raise InvalidInput("online accounts are created at their home instance")
+        if await _exists(accounts, name):
+            raise Conflict(f"user {name} already exists")
+        password = _read_password(password_stdin) if role != "guest" or password_stdin else None
+        return await accounts.create(
+            name, password, role=role, nickname=nickname, email=email, trusted=True
+        )
+
+    created = _with_accounts(ctx, overrides, add)
+    click.echo(f"created {_role(created)} {created.login}")
+
+
+@user.command("list")
+@_setting_options
+@click.pass_context
+def user_list(ctx: click.Context, /, **overrides: Any) -> None:
+    """List every account: login, nickname, role and last login (UTC)."""
+    users = _with_accounts(ctx, overrides, lambda accounts: accounts.all())
+    rows = [("LOGIN", "NICKNAME", "ROLE", "LAST LOGIN")] + [
+        (u.login, u.nickname, _role(u), _when(u.last_login_at)) for u in users
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+@user.command("passwd")
+@click.argument("login")
+@_PASSWORD_STDIN
+@_setting_options
+@click.pass_context
+def user_passwd(ctx: click.Context, /, login: str, password_stdin: bool, **overrides: Any) -> None:
+    """Set an account's password; its sessions and tokens end."""
+
+    async def passwd(accounts: AccountService) -> str:
+        account = await accounts.get(login)
+        await accounts.set_password(account.login, _read_password(password_stdin))
+        return account.login
+
+    click.echo(f"password of {_with_accounts(ctx, overrides, passwd)} changed")
+
+
+@user.command("remove")
+@click.argument("login")
+@_setting_options
+@click.pass_context
+def user_remove(ctx: click.Context, /, login: str, **overrides: Any) -> None:
+    """Delete an account (not `admin`, not the last operator)."""
+
+    async def remove(accounts: AccountService) -> str:
+        account = await accounts.get(login)
+        await accounts.delete(account.login, actor=None, trusted=True)
+        return account.login
+
+    click.echo(f"removed {_with_accounts(ctx, overrides, remove)}")
+
+
+def _role(account: User) -> str:
+    from tidecast.core.users import ROLE_NAMES, Role
+
+    return ROLE_NAMES[Role(account.type)]
+
+
+async def _exists(accounts: AccountService, login: str) -> bool:
+    from tidecast.core.errors import NotFound
+
+    try:
+        await accounts.get(login)
+    except NotFound:
+        return False
+    return True
+
+
+def _when(timestamp: int | None) -> str:
+    if timestamp is None:
+        return "never"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")

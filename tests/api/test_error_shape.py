@@ -6,8 +6,16 @@ import json
 
 import pytest
 
+from tidecast.api.commands import envelope as commands
+from tidecast.api.commands.table import COMMANDS
 from tidecast.api.engine.envelope import render_error
-from tidecast.core.errors import ALL_ERRORS, StorageUnavailable, TidecastError
+from tidecast.core.errors import (
+    ALL_ERRORS,
+    AuthenticationRequired,
+    InvalidInput,
+    StorageUnavailable,
+    TidecastError,
+)
 
 
 @pytest.mark.parametrize("error_class", ALL_ERRORS, ids=lambda c: c.__name__)
@@ -33,6 +41,64 @@ def test_engine_envelope_unexpected_exception_is_a_500_without_traceback() -> No
     assert json.loads(bytes(response.body)) == {"result": None, "error": "internal error"}
     assert b"secret detail" not in bytes(response.body)
     assert b"Traceback" not in bytes(response.body)
+
+
+# -- the user commands' envelope (seed 003) -------------------------------------------------
+
+
+@pytest.mark.parametrize("error_class", ALL_ERRORS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("command", [None, "getUsers", "editUser"])
+def test_command_envelope(error_class: type[TidecastError], command: str | None) -> None:
+    """``{err: true, data: {code, message: {code, data?}}}``, HTTP status ``data.code``."""
+    cmd = COMMANDS[command] if command else None
+    status, body = commands.failure(error_class("something specific"), cmd)
+    assert list(body) == ["err", "data"] and body["err"] is True
+    data = body["data"]
+    assert set(data) == {"code", "message"} and data["code"] == status
+    assert isinstance(status, int) and 400 <= status < 600
+    message = data["message"]
+    assert set(message) <= {"code", "data"} and isinstance(message["code"], str)
+    assert message["code"] == message["code"].upper()
+    internal = error_class in (TidecastError, StorageUnavailable)
+    if internal:
+        assert status == 500 and "data" not in message
+        assert message["code"] == (cmd.error if cmd else "INTERNAL_ERROR")
+    else:
+        assert "something specific" in str(message.get("data", "")) or "data" not in message
+    assert json.loads(json.dumps(body)) == body
+
+
+def test_command_envelope_special_shapes() -> None:
+    """The two shapes the original server has besides ``message: {code}``."""
+    missing = AuthenticationRequired("no token", reason="auth_missing")
+    assert commands.failure(missing, COMMANDS["getMyAccount"]) == (
+        401,
+        {"err": True, "data": {"code": 401}},
+    )
+    field = InvalidInput("Required", field="username")
+    assert commands.failure(field, COMMANDS["getUser"]) == (
+        400,
+        {"err": True, "data": {"code": 400, "message": {"username": ["Required"]}}},
+    )
+    # Where the seed names a code for the command, it wins, the field detail kept as data.
+    assert commands.failure(field, COMMANDS["editUser"])[1]["data"] == {
+        "code": 400,
+        "message": {"code": "USER_EDIT_ERROR", "data": {"username": ["Required"]}},
+    }
+
+
+def test_command_envelope_unexpected_exception_is_a_500_without_traceback() -> None:
+    status, body = commands.failure(ValueError("secret detail"), COMMANDS["getUsers"])
+    assert status == 500
+    assert body == {"err": True, "data": {"code": 500, "message": {"code": "USER_LIST_ERROR"}}}
+    assert "secret detail" not in json.dumps(body)
+
+
+def test_every_command_reason_is_a_known_shape() -> None:
+    for reason, reply in commands.REASONS.items():
+        status, body = commands.failure(TidecastError("x", reason=reason), None)
+        assert status == reply.status, reason
+        assert body["data"]["code"] == status
 
 
 def test_every_error_class_is_listed() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 from openapi_spec_validator import validate
 
+from tidecast.api.commands.routes import IMPORT_FILE
+from tidecast.api.commands.table import COMMANDS
 from tidecast.api.engine.routes import SERVER_API, WEBUI_SERVICE_API
 
 
@@ -29,3 +31,40 @@ async def test_docs_page_lists_every_method(client: httpx.AsyncClient) -> None:
     for name in SERVER_API:
         assert f"<code>{name}</code>" in page.text
     assert "<script" not in page.text  # readable offline, nothing fetched from a CDN
+
+
+async def test_openapi_lists_every_command_with_its_body_fields(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    operation = document["paths"]["/api/command"]["post"]
+    documented = operation["x-tidecast-commands"]
+    assert set(documented) == set(COMMANDS)
+    for name, command in COMMANDS.items():
+        doc = documented[name]
+        assert [f["name"] for f in doc["fields"]] == [f.name for f in command.fields], name
+        required = {f["name"] for f in doc["fields"] if f["required"]}
+        assert required == {f.name for f in command.fields if f.required}, name
+        assert doc["error_code"] == command.error
+        assert (doc["authentication"], doc["mode"]) == (command.access, command.mode)
+        assert len(doc["badges"]) == 2
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["properties"]["cmd"]["enum"]) == set(COMMANDS)
+    assert documented["createUser"]["badges"] == [
+        "No authentication needed (a token is used when given)",
+        "Frontend needs to be restricted or open",
+    ]
+    assert documented["deleteUser"]["badges"][0] == "Operator user required"
+    upload = document["paths"]["/api/importFile"]["post"]
+    assert IMPORT_FILE.name in upload["x-tidecast-commands"]
+    assert "file" in upload["requestBody"]["content"]["multipart/form-data"]["schema"]["required"]
+    assert "/avatars/{key}" in document["paths"]
+
+
+async def test_docs_page_lists_every_command(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/docs")).text
+    assert "<code>POST /api/command</code>" in page
+    for name, command in COMMANDS.items():
+        assert f"<code>{name}</code>" in page
+        for field in command.fields:
+            assert f"<code>{field.name}</code>" in page
+    assert "WEBAPPMODE_CLOSED_API_MESSAGE" in page
+    assert "<code>POST /api/importFile</code>" in page

@@ -47,6 +47,41 @@ def _method_html(name: str, doc: dict[str, Any]) -> str:
     )
 
 
+def _command_html(name: str, doc: dict[str, Any]) -> str:
+    badges = ", ".join(doc["badges"])
+    rows = "".join(
+        f"<tr><td><code>{escape(f['name'])}</code></td>"
+        f"<td>{escape(_schema_type(f['schema']))}</td>"
+        f"<td>{'yes' if f['required'] else ''}</td><td>{escape(f['description'])}</td></tr>"
+        for f in doc["fields"]
+    )
+    table = (
+        f"<table><tr><th>body field</th><th>type</th><th>required</th><th>description</th></tr>"
+        f"{rows}</table>"
+        if rows
+        else "<p>No body fields.</p>"
+    )
+    codes = f"error code <code>{escape(doc['error_code'])}</code>"
+    if "success_code" in doc:
+        codes = f"success <code>{escape(doc['success_code'])}</code>, {codes}"
+    if "alias_of" in doc:
+        codes += f"; same as <code>{escape(doc['alias_of'])}</code>"
+    return (
+        f"<h3 id='{escape(name)}'><code>{escape(name)}</code></h3>"
+        f"<p>{escape(doc['summary'])} <span class='tag'>({escape(badges)}; {codes})</span></p>"
+        f"{table}"
+    )
+
+
+def _schema_type(schema: dict[str, Any]) -> str:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return " or ".join(kind)
+    if kind:
+        return str(kind)
+    return "{path} object or string" if "oneOf" in schema else "any"
+
+
 def render_docs(document: dict[str, Any]) -> str:
     parts = [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -59,11 +94,17 @@ def render_docs(document: dict[str, Any]) -> str:
     for path, item in document["paths"].items():
         operation = item.get("get", {})
         methods = operation.get("x-tidecast-methods")
-        if not methods:
-            continue
-        parts.append(f"<h2><code>{escape(path)}</code></h2>")
-        parts.append(f"<p>{escape(operation['description'].splitlines()[0])}</p>")
-        parts.extend(_method_html(name, doc) for name, doc in methods.items())
+        if methods:
+            parts.append(f"<h2><code>{escape(path)}</code></h2>")
+            parts.append(f"<p>{escape(operation['description'].splitlines()[0])}</p>")
+            parts.extend(_method_html(name, doc) for name, doc in methods.items())
+        operation = item.get("post", {})
+        commands = operation.get("x-tidecast-commands")
+        if commands:
+            parts.append(f"<h2><code>POST {escape(path)}</code></h2>")
+            paragraphs = [p for p in operation["description"].split("\n\n") if "|" not in p]
+            parts.extend(f"<p>{escape(text)}</p>" for text in paragraphs)
+            parts.extend(_command_html(name, doc) for name, doc in commands.items())
     parts.append("</body></html>")
     return "".join(parts)
 

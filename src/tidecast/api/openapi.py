@@ -1,8 +1,9 @@
 """The OpenAPI document of everything tidecast serves, built from the command tables.
 
-A command surface is one path whose ``method`` parameter selects the command; each
-command's parameters are listed under ``x-tidecast-methods`` (and in the description),
-so the document is generated from the same declarations the dispatcher enforces.
+A command surface is one path whose ``method`` parameter (engine API) or ``cmd`` field
+(user commands) selects the command; each command's parameters are listed under
+``x-tidecast-methods`` / ``x-tidecast-commands`` (and in the description), so the
+document is generated from the same declarations the dispatchers enforce.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from tidecast import __version__
+from tidecast.api.commands.command import BodyField, Command, FieldKind
+from tidecast.api.commands.routes import IMPORT_FILE
+from tidecast.api.commands.table import COMMANDS
 from tidecast.api.engine.dispatch import Method
 from tidecast.api.engine.params import Param, ParamKind
 from tidecast.api.engine.routes import SERVER_API, WEBUI_SERVICE_API
@@ -167,6 +171,208 @@ def _surface(path_doc: str, table: Mapping[str, Method], tag: str) -> dict[str, 
     }
 
 
+_FIELD_SCHEMAS: dict[FieldKind, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "boolean"},
+    "object": {"type": "object"},
+    "array": {"type": "array"},
+    "code": {"type": ["string", "integer"]},
+    "avatar": {
+        "oneOf": [
+            {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+            {"type": "string"},
+        ]
+    },
+    "any": {},
+}
+_ROLE_BADGES = {0: "Operator user required", 1: "Normal user required", 2: "Authentication needed"}
+_MODE_BADGES = {
+    "closed": "Frontend can be closed, restricted or open",
+    "restricted": "Frontend needs to be restricted or open",
+    "open": "Frontend needs to be open",
+}
+_COMMAND_ENVELOPE = {
+    "type": "object",
+    "properties": {
+        "err": {"type": "boolean"},
+        "data": {
+            "description": "The result; an action's is {code: 200, message: {code, data?}}; "
+            "on error {code, message?: {code, data?} or {<field>: [why]}}"
+        },
+    },
+    "required": ["err", "data"],
+}
+
+
+def _access_badge(command: Command) -> str:
+    if command.access == "required":
+        return _ROLE_BADGES[int(command.role)]
+    if command.access == "optional":
+        return "No authentication needed (a token is used when given)"
+    return "No authentication needed"
+
+
+def _field_doc(spec: BodyField) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "required": spec.required,
+        "description": spec.description,
+        "schema": _FIELD_SCHEMAS[spec.kind],
+    }
+
+
+def _command_doc(command: Command) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "summary": command.summary,
+        "authentication": command.access,
+        "role": ["operator", "user", "guest"][int(command.role)],
+        "mode": command.mode,
+        "badges": [_access_badge(command), _MODE_BADGES[command.mode]],
+        "error_code": command.error,
+        "fields": [_field_doc(spec) for spec in command.fields],
+        "passthrough": command.passthrough,
+    }
+    if command.success:
+        doc["success_code"] = command.success
+    if command.alias_of:
+        doc["alias_of"] = command.alias_of
+    return doc
+
+
+def _command_paths() -> dict[str, Any]:
+    names = sorted(COMMANDS)
+    lines = [
+        "User commands (seed 003). The same commands travel over Socket.IO at /socket.io/: "
+        "the event name is the command, its argument the payload below, the reply the ack.",
+        "",
+        "Errors: {err: true, data: {code, message: {code, data?}}} with HTTP status data.code. "
+        "A missing token answers {code: 401} alone; an invalid one 401 USER_UNKNOWN; a role "
+        "too low 403 ADMIN_PLEASE or NOT_GUEST; a closed frontend 503 "
+        "WEBAPPMODE_CLOSED_API_MESSAGE (operators always pass); a field that fails "
+        "validation {code: 400, message: {<field>: [why]}}.",
+        "",
+        "| command | authentication | frontend | body fields |",
+        "|---|---|---|---|",
+    ]
+    for name in names:
+        command = COMMANDS[name]
+        fields = ", ".join(f"{f.name}{'*' if f.required else ''}" for f in command.fields)
+        lines.append(
+            f"| `{name}` | {_access_badge(command)} | {_MODE_BADGES[command.mode]} | {fields} |"
+        )
+    payload = {
+        "type": "object",
+        "properties": {
+            "body": {"type": "object", "description": "The command's fields"},
+            "authorization": {"type": "string", "description": "Token answered by login"},
+            "onlineAuthorization": {
+                "type": "string",
+                "description": "Online token, for login@instance accounts",
+            },
+        },
+    }
+    command_post = {
+        "operationId": "commands_post",
+        "tags": ["commands"],
+        "description": "\n".join(lines),
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "cmd": {"type": "string", "enum": names},
+                            "body": payload,
+                        },
+                        "required": ["cmd"],
+                    }
+                }
+            },
+        },
+        "responses": {
+            "default": {
+                "description": "The envelope, with HTTP status data.code on error",
+                "content": {"application/json": {"schema": _COMMAND_ENVELOPE}},
+            }
+        },
+        "x-tidecast-commands": {name: _command_doc(COMMANDS[name]) for name in names},
+    }
+    import_post = {
+        "operationId": "import_file",
+        "tags": ["commands"],
+        "description": IMPORT_FILE.summary,
+        "parameters": [
+            {
+                "name": "authorization",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "Token answered by login",
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "The stored file, multer-style; path is its key",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                name: {"type": "integer" if name == "size" else "string"}
+                                for name in (
+                                    "fieldname",
+                                    "originalname",
+                                    "encoding",
+                                    "mimetype",
+                                    "filename",
+                                    "path",
+                                    "size",
+                                )
+                            },
+                        }
+                    }
+                },
+            },
+            "default": {
+                "description": "The command envelope's error",
+                "content": {"application/json": {"schema": _COMMAND_ENVELOPE}},
+            },
+        },
+        "x-tidecast-commands": {IMPORT_FILE.name: _command_doc(IMPORT_FILE)},
+    }
+    avatar_get = {
+        "operationId": "avatar",
+        "tags": ["commands"],
+        "description": "An uploaded avatar, by the key /api/importFile answered.",
+        "parameters": [
+            {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {"description": "The image", "content": {"image/*": {"schema": {}}}},
+            "404": {"description": "No such avatar"},
+        },
+    }
+    return {
+        "/api/command": {"post": command_post},
+        "/api/importFile": {"post": import_post},
+        "/avatars/{key}": {"get": avatar_get},
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     server_api = _surface("Engine service API (seed 000).", SERVER_API, "engine")
     return {
@@ -182,6 +388,7 @@ def openapi_document() -> dict[str, Any]:
             "/webui/api/service": _surface(
                 "Engine service API (get_version).", WEBUI_SERVICE_API, "webui_service"
             ),
+            **_command_paths(),
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

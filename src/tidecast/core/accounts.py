@@ -43,6 +43,9 @@ from tidecast.storage.users_repo import UserRow
 ONLINE_WINDOW_SECONDS = 15 * 60
 """A user counts as logged in (``flag_logged_in``) this long after their last login."""
 GUEST_BUSY_SECONDS = 60 * 60
+USER_CACHE_SECONDS = 5.0
+"""How long :meth:`AccountService.user_for_token` reuses an account it read, as the token
+service reuses a verified token; every change made through this service forgets it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,8 @@ class AccountService:
         self.security_code = security_code
         self._throttle = throttle
         self._policy = policy
+        self._recent: dict[int, tuple[User, float]] = {}
+        self._changes = 0  # bumped by every write, so a read racing one is not remembered
 
     # -- reading -------------------------------------------------------------------------
 
@@ -98,6 +103,11 @@ class AccountService:
             if viewer is not None and not is_operator and not viewer.flag_public:
                 users.append(viewer)
         return sorted(users, key=lambda u: u.login)
+
+    async def all(self) -> list[User]:
+        """Every account, by login (the host's console: ``tidecast user list``)."""
+        async with self._db.read() as conn:
+            return await users_repo.all_users(conn, public_only=False)
 
     def can_see(self, viewer: User | None, user: User) -> bool:
         return user.flag_public or (
@@ -143,29 +153,34 @@ class AccountService:
                 raise AccessDenied(
                     "Admin accounts are not allowed to be created online", reason="online_admin"
                 )
-        if (
-            wanted == Role.OPERATOR
-            and not (trusted or actor_is_operator)
-            and not self.security_code.consume(security_code)
-        ):
-            raise AccessDenied("an operator or the security code is needed", reason="unauthorized")
-        password_hash = None
-        if wanted != Role.GUEST or password:
+        needs_password = wanted != Role.GUEST or bool(password)
+        if needs_password:
             if not password:
                 raise InvalidInput(
                     "password is required", field="password", reason="password_too_short"
                 )
-            password_hash = await hash_password(password)
+            check_strength(password)
         now = int(time.time())
         row = UserRow(
             login=login,
             nickname=check_nickname(nickname) if nickname else local_part(login),
             email=check_email(email),
             type=int(wanted),
-            password_hash=password_hash,
             created_at=now,
             updated_at=now,
         )
+        # Everything that can fail is checked before the single-use code is spent.
+        async with self._db.read() as conn:
+            await self._check_unique(conn, row)
+        if (
+            wanted == Role.OPERATOR
+            and not (trusted or actor_is_operator)
+            and not self.security_code.consume(security_code)
+        ):
+            raise AccessDenied("an operator or the security code is needed", reason="unauthorized")
+        if needs_password:
+            assert password is not None
+            row.password_hash = await hash_password(password)
         async with self._db.write() as conn:
             await self._check_unique(conn, row)
             row.id = await users_repo.insert(conn, row)
@@ -204,28 +219,32 @@ class AccountService:
                 "only type and flag_tutorial_done of online accounts can be edited here",
                 reason="online_edit",
             )
+        new_type = None
         if "type" in changes:
             new_type = changes.pop("type")
             if new_type not in (0, 1, 2) or isinstance(new_type, bool):
                 raise InvalidInput("type must be 0, 1 or 2", field="type")
             if user.type == Role.OPERATOR and new_type != Role.OPERATOR:
                 await self._keep_an_operator(user)
-            changes["__type"] = new_type
-        return await self._apply(user, changes)
+        return await self._apply(user, changes, new_type=new_type)
 
-    async def _apply(self, user: User, changes: dict[str, Any]) -> User:
+    async def _apply(
+        self, user: User, changes: dict[str, Any], *, new_type: int | None = None
+    ) -> User:
+        """Validate and store ``changes``; the type only ever comes from ``new_type``, which
+        callers set after their own role checks (never from a client's ``changes``)."""
         values: dict[str, Any] = {}
-        new_type = changes.pop("__type", None)
         if new_type is not None:
-            values["type"] = new_type
+            values["type"] = int(new_type)
+        changes = dict(changes)
         password = changes.pop("password", None)
         avatar = changes.pop("avatar_file", None)
         values.update(check_changes(changes))
         if password is not None:
-            if not isinstance(password, str):
-                raise InvalidInput("password must be text", field="password")
             values["password_hash"] = await hash_password(password)
         if avatar is not None:
+            if not isinstance(avatar, str) or not 0 < len(avatar) <= 255:
+                raise InvalidInput("avatar must be a stored file name", field="avatar")
             values["avatar_file"] = avatar
         if not values:
             return user
@@ -235,6 +254,7 @@ class AccountService:
             await self._check_unique(conn, updated)
             assert user.id is not None
             await users_repo.update_values(conn, user.id, values)
+        self._forget(user.id)
         if password is not None:
             await self._tokens.revoke_owner(str(user.id))
         return updated
@@ -265,6 +285,7 @@ class AccountService:
         async with self._db.write() as conn:
             assert user.id is not None
             await users_repo.update_values(conn, user.id, values)
+        self._forget(user.id)
         return UserRow(**{**_fields(user), **values})
 
     async def rename(self, user: User, new_login: str) -> User:
@@ -277,6 +298,7 @@ class AccountService:
             await users_repo.update_values(
                 conn, user.id, {"login": new_login, "updated_at": renamed.updated_at}
             )
+        self._forget(user.id)
         await self._tokens.revoke_owner(str(user.id))
         return renamed
 
@@ -284,7 +306,8 @@ class AccountService:
 
     async def delete(self, login: str, *, actor: User | None, trusted: bool = False) -> None:
         if not trusted:
-            assert actor is not None
+            if actor is None:
+                raise AuthenticationRequired("log in as an operator to delete accounts")
             self.require_operator(actor)
         user = await self.get(login)
         if user.login == "admin":
@@ -303,6 +326,7 @@ class AccountService:
         async with self._db.write() as conn:
             await playlist_repo.forget_viewer(conn, user.id)
             await users_repo.remove(conn, user.id)
+        self._forget(user.id)
         await self._tokens.revoke_owner(str(user.id))
 
     async def _keep_an_operator(self, user: User) -> None:
@@ -318,20 +342,24 @@ class AccountService:
     # -- logging in ----------------------------------------------------------------------
 
     async def authenticate(self, identifier: str, password: str, *, address: str | None) -> User:
-        """The account for a login (or email) and password; throttled per account and address."""
-        key = (identifier or "").strip().lower()
-        await self._throttle.check(key, address)
+        """The account for a login (or email) and password; throttled per account and address.
+
+        An account's failures are counted under its login whichever identifier named it,
+        so its login and its email share one lockout; an unknown identifier counts as itself.
+        Guests (no password) never authenticate this way.
+        """
+        key = identifier.strip().lower() if isinstance(identifier, str) else ""
         async with self._db.read() as conn:
-            user = (
-                await users_repo.by_login(conn, key) if "@" not in key or is_online(key) else None
-            )
+            user = await users_repo.by_login(conn, key)
             if user is None and "@" in key:
                 user = await users_repo.by_email(conn, key)
+        account = user.login if user is not None else key
+        await self._throttle.check(account, address)
         stored = user.password_hash if user is not None else None
         if not await verify_password(stored, password or "") or user is None:
-            await self._throttle.failed(key, address)
+            await self._throttle.failed(account, address)
             raise AuthenticationRequired("wrong login or password", reason="bad_credentials")
-        await self._throttle.succeeded(key)
+        await self._throttle.succeeded(account)
         return user
 
     async def login(
@@ -346,13 +374,14 @@ class AccountService:
     ) -> Session:
         user = await self.authenticate(identifier, password, address=address)
         values: dict[str, Any] = {"last_login_at": int(time.time())}
-        if security_code is not None and user.type != Role.OPERATOR:
+        if security_code not in (None, "") and user.type != Role.OPERATOR:
             if not self.security_code.consume(security_code):
                 raise AccessDenied("wrong security code", reason="wrong_security_code")
             values["type"] = int(Role.OPERATOR)
         assert user.id is not None
         async with self._db.write() as conn:
             await users_repo.update_values(conn, user.id, values)
+        self._forget(user.id)
         user = UserRow(**{**_fields(user), **values})
         token = await self._tokens.issue(kind, str(user.id), device=device)
         return Session(user, token)
@@ -367,6 +396,8 @@ class AccountService:
                 if not self._policy.allow_custom_guests:
                     raise Conflict("no guest account is free", reason="no_guest_free")
                 base = normalize_login(name) if name else f"guest-{secrets.token_hex(3)}"
+                if is_online(base):
+                    raise InvalidInput("a guest name cannot name an instance", field="name")
                 guest = UserRow(
                     login=base,
                     nickname=base,
@@ -379,15 +410,44 @@ class AccountService:
                 guest.id = await users_repo.insert(conn, guest)
             assert guest.id is not None
             await users_repo.update_values(conn, guest.id, {"last_login_at": now})
+        self._forget(guest.id)
         token = await self._tokens.issue(COMMAND_KIND, str(guest.id))
         return Session(UserRow(**{**_fields(guest), "last_login_at": now}), token)
 
     async def user_for_token(self, token: str | None, kinds: set[str]) -> User:
+        """The account a bearer token belongs to; AuthenticationRequired otherwise.
+
+        The account read is reused for :data:`USER_CACHE_SECONDS` (a role or password
+        changed by another process shows within that time, as a revoked token does).
+        """
         info = await self._tokens.verify(token, kinds)
         try:
-            return await self.get_by_id(int(info.owner))
-        except (NotFound, ValueError):
+            user_id = int(info.owner)
+        except ValueError:
             raise AuthenticationRequired("invalid token") from None
+        now = time.monotonic()
+        recent = self._recent.get(user_id)
+        if recent is not None and now - recent[1] < USER_CACHE_SECONDS:
+            return recent[0]
+        changes = self._changes
+        try:
+            user = await self.get_by_id(user_id)
+        except NotFound:
+            raise AuthenticationRequired("invalid token") from None
+        if changes == self._changes:
+            if len(self._recent) > 10_000:
+                self._recent.clear()
+            self._recent[user_id] = (user, now)
+        return user
+
+    @property
+    def changes(self) -> int:
+        """Bumped by every account change made through this service, for caches of accounts."""
+        return self._changes
+
+    def _forget(self, user_id: int) -> None:
+        self._changes += 1
+        self._recent.pop(user_id, None)
 
     async def logout(self, token: str) -> None:
         await self._tokens.revoke(token)

@@ -16,7 +16,9 @@ _HASHER = PasswordHasher()  # argon2id; stateless, safe to share
 _DUMMY_HASH = _HASHER.hash("tidecast-timing-equaliser")
 
 
-def check_strength(password: str) -> None:
+def check_strength(password: object) -> None:
+    if not isinstance(password, str):
+        raise InvalidInput("password must be text", field="password")
     if len(password) < MIN_LENGTH:
         raise InvalidInput(
             f"password must have at least {MIN_LENGTH} characters",
@@ -33,7 +35,13 @@ async def hash_password(password: str) -> str:
 
 
 async def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Constant work whether or not there is a hash to check against."""
+    """Constant work whether or not there is a hash to check against.
+
+    A password no account could have (not text, or over :data:`MAX_LENGTH`) is refused
+    without hashing, so nobody makes the server hash megabytes.
+    """
+    if not isinstance(password, str) or len(password) > MAX_LENGTH:
+        return False
     return await asyncio.to_thread(_verify, stored_hash, password)
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from tidecast.core.access import Caller, classify, client_address, parse_networks
 from tidecast.core.accounts import AccountPolicy, AccountService
+from tidecast.core.anime_lists import AnimeLists
+from tidecast.core.avatars import AvatarStore
 from tidecast.core.content import ContentService
 from tidecast.core.credentials import EngineApiToken, TokenService
 from tidecast.core.engine_session import EngineSession
@@ -16,6 +18,7 @@ from tidecast.core.instance import AccessSwitches, ConnectivityProbe
 from tidecast.core.instance_secret import InstanceSecret, load_or_create_secret
 from tidecast.core.login_throttle import LoginThrottle, ThrottlePolicy
 from tidecast.core.m3u_import import ImportService
+from tidecast.core.online_accounts import OnlineAccounts
 from tidecast.core.players import PlayerService
 from tidecast.core.playlists import PlaylistService
 from tidecast.core.security_code import SecurityCode
@@ -46,6 +49,9 @@ class Services:
     tokens: TokenService
     accounts: AccountService
     engine_session: EngineSession
+    online: OnlineAccounts
+    anime_lists: AnimeLists
+    avatars: AvatarStore
     ready: bool = field(default=False)
     _callers: dict[tuple[str | None, str | None], Caller] = field(default_factory=dict)
     _callers_networks: object = None
@@ -115,6 +121,13 @@ def build_services(settings: Settings) -> Services:
             online_accounts=settings.online_accounts,
         ),
     )
+    anime_lists = AnimeLists(
+        accounts,
+        playlists,
+        fetcher,
+        anilist_url=settings.anilist_api_url,
+        kitsu_url=settings.kitsu_api_url,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -143,4 +156,14 @@ def build_services(settings: Settings) -> Services:
         tokens=tokens,
         accounts=accounts,
         engine_session=EngineSession(db, accounts, tokens),
+        online=OnlineAccounts(
+            accounts,
+            tokens,
+            fetcher,
+            anime_lists,
+            scheme=settings.online_scheme,
+            enabled=settings.online_accounts,
+        ),
+        anime_lists=anime_lists,
+        avatars=AvatarStore(settings.data_dir / "avatars", settings.image_max_bytes),
     )

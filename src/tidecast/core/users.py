@@ -54,9 +54,9 @@ EDITABLE_FIELDS = frozenset(
 """What an account's owner may change (plus ``password`` and ``avatar``)."""
 
 
-def normalize_login(text: str) -> str:
+def normalize_login(text: object) -> str:
     """Lower-cased ``name`` or ``name@instance``; InvalidInput(reason=login_invalid) otherwise."""
-    login = (text or "").strip().lower()
+    login = text.strip().lower() if isinstance(text, str) else ""
     local, at, instance = login.rpartition("@") if "@" in login else (login, "", "")
     if not _LOCAL.fullmatch(local) or (at and not _INSTANCE.fullmatch(instance)):
         raise InvalidInput(

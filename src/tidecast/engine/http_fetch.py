@@ -16,8 +16,9 @@ Contract of every fetch:
 * A declared ``Content-Length`` over the limit is refused before reading, and the body is
   cut as soon as it passes the limit: :class:`PayloadTooLarge`.
 * A final status outside 2xx, and any connection or protocol failure, is
-  :class:`ContentUnavailable`. Messages name the host only: never the path, the query or
-  credentials, which IPTV URLs often carry.
+  :class:`ContentUnavailable` (except for :meth:`Fetcher.request_json`, which hands API
+  error answers back to its caller and follows no redirect). Messages name the host
+  only: never the path, the query or credentials, which IPTV URLs often carry.
 
 DNS rebinding: a check on the resolved addresses followed by a connection that resolves
 again would let a name answer "public" to the check and "127.0.0.1" to the connection. So
@@ -38,11 +39,13 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 
 from tidecast.core.errors import ContentUnavailable, PayloadTooLarge
 from tidecast.engine.address_guard import (
@@ -254,16 +257,91 @@ class Fetcher:
                     finally:
                         await response.aclose()
                 raise ContentUnavailable(f"{host} redirected more than {MAX_REDIRECTS} times")
-        except (TimeoutError, httpx.TimeoutException):
-            raise ContentUnavailable(
-                f"timed out fetching {host} after {self._timeout:g} s"
-            ) from None
-        except httpx.ConnectError as exc:
-            raise ContentUnavailable(f"cannot connect to {host}: {exc}") from None
-        except httpx.ProtocolError:
-            raise ContentUnavailable(f"{host} sent an invalid HTTP response") from None
-        except httpx.HTTPError:
-            raise ContentUnavailable(f"fetching from {host} failed") from None
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise _failure(exc, host, self._timeout) from None
+
+    async def request_json(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        caller_is_local: bool,
+        max_bytes: int | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """Send one request to a JSON API and return ``(status, the JSON object answered)``.
+
+        ``json`` (when not None) is sent as an ``application/json`` body. Every status is
+        returned with its body, since an API's error answers are for the caller to read;
+        a body that is not a JSON object is ContentUnavailable. Redirects are not
+        followed (a redirected POST would carry its body, often a password, to another
+        place): a redirect is ContentUnavailable. The address rules, the deadline and the
+        body limit are those of :meth:`fetch`; credentials in the URL are dropped (send
+        them in ``headers``). Raises FetchRefused, ContentUnavailable or PayloadTooLarge.
+        """
+        method = method.upper()
+        if method not in _JSON_METHODS:
+            raise ValueError(f"unsupported method {method}")
+        limit = self._max_bytes if max_bytes is None else max_bytes
+        if limit <= 0:
+            raise ValueError("max_bytes must be positive")
+        target = parse_url(url).copy_with(userinfo=b"")
+        host = target.host
+        content = None if json is None else orjson.dumps(json)
+        sent = {"Accept": "application/json", **(headers or {}), "Accept-Encoding": "identity"}
+        if content is not None:
+            sent["Content-Type"] = "application/json"
+        body = bytearray()
+
+        async def collect(chunk: bytes) -> None:
+            body.extend(chunk)
+
+        client = self._shared_client()
+        try:
+            async with asyncio.timeout(self._timeout):
+                await check_hop(target, caller_is_local=caller_is_local)
+                logger.debug("%s to %s", method, host)
+                request = client.build_request(
+                    method,
+                    target,
+                    headers=sent,
+                    content=content,
+                    extensions={CALLER_IS_LOCAL: caller_is_local},
+                )
+                response = await client.send(request, stream=True)
+                try:
+                    if response.is_redirect:
+                        raise ContentUnavailable(
+                            f"{host} answered with a redirect, which API requests do not follow"
+                        )
+                    await _read_body(response, host, limit, collect)
+                    status = response.status_code
+                finally:
+                    await response.aclose()
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise _failure(exc, host, self._timeout) from None
+        try:
+            answer = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise ContentUnavailable(f"{host} answered HTTP {status} without a JSON object")
+        return status, answer
+
+
+_JSON_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def _failure(exc: Exception, host: str, timeout: float) -> ContentUnavailable:
+    """The core error for a transport failure or the deadline running out."""
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return ContentUnavailable(f"timed out fetching {host} after {timeout:g} s")
+    if isinstance(exc, httpx.ConnectError):
+        return ContentUnavailable(f"cannot connect to {host}: {exc}")
+    if isinstance(exc, httpx.ProtocolError):
+        return ContentUnavailable(f"{host} sent an invalid HTTP response")
+    return ContentUnavailable(f"fetching from {host} failed")
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -36,6 +36,11 @@ ERROR_MAP: dict[type[core.TidecastError], tuple[int, int]] = {
     core.NotSupported: (200, 0),
 }
 
+# reason -> message, where the seed documents the engine's own word for a core error.
+REASON_MESSAGES: dict[str, str] = {
+    "bad_credentials": "auth_error",  # sign_in with a wrong email/login or password
+}
+
 _CALLBACK = re.compile(r"[A-Za-z_$][\w$.]{0,63}", re.ASCII)
 
 
@@ -59,8 +64,9 @@ def render_error(
 ) -> Response:
     if isinstance(exc, core.TidecastError):
         status, code = lookup(exc)
-        message = exc.message if status < 500 else "internal error"
+        message = REASON_MESSAGES.get(exc.reason or "", exc.message)
         if status >= 500:
+            message = "internal error"
             log.error("engine API failure: %s", exc, exc_info=exc)
     else:
         log.error("unexpected engine API failure", exc_info=exc)

@@ -8,7 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tidecast.api.engine import content_methods, external_methods, playlist_methods, service_methods
+from tidecast.api.engine import (
+    account_methods,
+    content_methods,
+    external_methods,
+    playlist_methods,
+    service_methods,
+)
 from tidecast.api.engine.dispatch import Method, dispatch
 from tidecast.core.services import Services
 
@@ -28,6 +34,7 @@ SERVER_API: Mapping[str, Method] = _table(
     playlist_methods.METHODS,
     content_methods.METHODS,
     external_methods.METHODS,
+    account_methods.METHODS,
 )
 WEBUI_SERVICE_API: Mapping[str, Method] = _table(service_methods.WEBUI_METHODS)
 

@@ -1,0 +1,180 @@
+"""Online accounts between two real tidecast processes on loopback.
+
+Instance A holds the account; instance B is its home. They talk through each other's
+``POST /api/command``, and B fetches the anime list from an AniList stand-in on
+127.0.0.1 (``support/anime_services.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from support.anime_services import Anime, AnimeServices, running_anime_services
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(data_dir: Path, services: AnimeServices) -> Iterator[str]:
+    port = free_port()
+    env = dict(
+        os.environ,
+        TIDECAST_NETWORK_PROBE_TARGET="127.0.0.1:9",
+        TIDECAST_ONLINE_SCHEME="http",
+        TIDECAST_ANILIST_API_URL=services.anilist_url,
+        TIDECAST_KITSU_API_URL=services.kitsu_url,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tidecast", "serve", "--port", str(port), "--data-dir", data_dir],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                httpx.get(base + "/webui/api/service?method=get_version", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, output
+        assert "Traceback" not in output, output
+        for secret in (PASSWORD,):
+            assert secret not in output
+
+
+def command(
+    base: str,
+    cmd: str,
+    body: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+    online_token: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    payload: dict[str, Any] = {"body": body or {}}
+    if token is not None:
+        payload["authorization"] = token
+    if online_token is not None:
+        payload["onlineAuthorization"] = online_token
+    answer = httpx.post(f"{base}/api/command", json={"cmd": cmd, "body": payload}, timeout=30)
+    return answer.status_code, answer.json()
+
+
+def ok(base: str, cmd: str, body: dict[str, Any] | None = None, **tokens: str) -> Any:
+    status, answer = command(base, cmd, body, **tokens)
+    assert status == 200 and answer["err"] is False, (cmd, status, answer)
+    return answer["data"]
+
+
+def add_item(base: str, title: str) -> int:
+    token = httpx.get(f"{base}/server/api?method=get_api_access_token").json()["result"]["token"]
+    answer = httpx.get(
+        f"{base}/server/api",
+        params={
+            "method": "playlist_add_item",
+            "token": token,
+            "title": title,
+            "video_url": f"http://media.invalid/{len(title)}.mp4",
+        },
+    ).json()
+    assert answer["error"] is None, answer
+    return int(answer["result"])
+
+
+def test_an_account_goes_online_at_another_instance_and_comes_back(tmp_path: Path) -> None:
+    with (
+        running_anime_services() as anime,
+        serving(tmp_path / "a", anime) as a,
+        serving(tmp_path / "b", anime) as b,
+    ):
+        anime.anilist_users["AxelAni"] = [
+            Anime(21, "One Piece", "One Piece"),
+            Anime(9253, "Steins;Gate"),
+        ]
+        home = b.removeprefix("http://")
+        ok(a, "createUser", {"login": "alice", "password": PASSWORD})
+        local_token = ok(a, "login", {"username": "alice", "password": PASSWORD})["token"]
+        piece = add_item(a, "One Piece 1071 [1080p]")
+        add_item(a, "Evening news")
+
+        # Local -> online: the account appears at B, and both tokens come back.
+        converted = ok(
+            a,
+            "convertMyLocalUserToOnline",
+            {"instance": home, "password": PASSWORD},
+            token=local_token,
+        )
+        assert converted["message"]["code"] == "USER_CONVERTED"
+        token = converted["message"]["data"]["token"]
+        online_token = converted["message"]["data"]["onlineToken"]
+        assert token and online_token and token != local_token
+        assert command(a, "getMyAccount", token=local_token)[0] == 401  # revoked by the rename
+        assert ok(a, "getMyAccount", token=token)["login"] == f"alice@{home}"
+        at_home = ok(b, "login", {"username": "alice", "password": PASSWORD})["token"]
+        assert ok(b, "getMyAccount", token=at_home)["login"] == "alice"
+
+        # An edit goes home with onlineAuthorization.
+        edited = ok(
+            a,
+            "editMyAccount",
+            {"bio": "hello", "anime_list_to_fetch": "anilist", "anime_list_user": "AxelAni"},
+            token=token,
+            online_token=online_token,
+        )
+        assert edited["message"]["code"] == "USER_EDITED"
+        online_token = edited["message"]["data"]["onlineAuthorization"]
+        profile = ok(b, "getMyAccount", token=at_home)
+        assert (profile["bio"], profile["anime_list_user"]) == ("hello", "AxelAni")
+
+        # refreshAnimeList: B fetches from AniList, A copies B's list.
+        ok(a, "refreshAnimeList", token=token, online_token=online_token)
+        assert any(service == "anilist" for service, *_ in anime.requests)
+        assert ok(b, "getMyAccount", token=at_home)["anime_list_ids"] == [21, 9253]
+        assert ok(a, "getMyAccount", token=token)["anime_list_ids"] == [21, 9253]
+
+        listed = ok(a, "getAnimeList", {"from": 0, "size": 10}, token=token)
+        assert [item["id"] for item in listed["content"]] == [piece]
+        assert listed["infos"]["count"] == 1
+
+        # Online -> local: deleted at B, a local account again at A.
+        back = ok(
+            a,
+            "convertMyOnlineUserToLocal",
+            {"password": PASSWORD},
+            token=token,
+            online_token=online_token,
+        )
+        assert back["message"]["code"] == "USER_DELETED_ONLINE"
+        assert ok(a, "getMyAccount", token=back["message"]["data"]["token"])["login"] == "alice"
+        status, refused = command(b, "login", {"username": "alice", "password": PASSWORD})
+        assert status == 401 and refused["err"] is True
+        assert ok(a, "login", {"username": "alice", "password": PASSWORD})["username"] == "alice"
