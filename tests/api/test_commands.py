@@ -866,3 +866,44 @@ async def test_passwords_and_tokens_stay_out_of_answers_and_logs(
         assert "password_hash" not in response.text and "argon2" not in response.text
     assert secret not in caplog.text
     assert token not in caplog.text
+
+
+MAL_EXPORT = b"""<?xml version="1.0" encoding="UTF-8" ?>
+<myanimelist>
+  <myinfo><user_name>axel</user_name><user_export_type>1</user_export_type></myinfo>
+  <anime><series_animedb_id>9253</series_animedb_id><series_title>Steins;Gate</series_title>
+    <my_status>Completed</my_status></anime>
+</myanimelist>
+"""
+
+
+async def test_import_a_myanimelist_export(api: Api) -> None:
+    from tidecast.core.playlists import NO_OWNER, NewItem
+
+    token = await api.account("mal")
+    item = await api.services.playlists.add_item(
+        NO_OWNER, NewItem(title="Steins;Gate 01", video_url="http://media.invalid/sg.mp4")
+    )
+    await api.services.playlists.add_item(
+        NO_OWNER, NewItem(title="Weather", video_url="http://media.invalid/w.mp4")
+    )
+    response = await api.client.post(
+        "/api/importAnimeList",
+        headers={"authorization": token},
+        files={"file": ("animelist.xml", MAL_EXPORT, "application/xml")},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["message"]["code"] == "ANIME_LIST_IMPORTED"
+    assert (await api.ok("getMyAccount", token=token))["anime_list_ids"] == [9253]
+    listed = await api.ok("getAnimeList", {"from": 0, "size": 10}, token=token)
+    assert [i["id"] for i in listed["content"]] == [item]
+    refused = await api.client.post(
+        "/api/importAnimeList",
+        headers={"authorization": token},
+        files={"file": ("x.xml", b"<!DOCTYPE x [<!ENTITY a 'b'>]><myanimelist/>", "text/xml")},
+    )
+    assert refused.json()["err"] is True
+    anonymous = await api.client.post(
+        "/api/importAnimeList", files={"file": ("animelist.xml", MAL_EXPORT, "text/xml")}
+    )
+    assert anonymous.status_code == 401

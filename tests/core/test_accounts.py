@@ -527,3 +527,24 @@ def test_security_code_is_logged_matched_and_renewed(caplog: pytest.LogCaptureFi
     assert caplog.text.count("security code: ") == 2
     assert f"security code: {code.peek()}" in caplog.text
     assert not code.consume("not a code")
+
+
+async def test_a_renamed_account_keeps_its_playlist(services: Services) -> None:
+    from tidecast.core.playlists import ItemFilter, NewItem
+
+    user = await services.accounts.create("mover", "long-enough-pw", trusted=True)
+    await services.playlists.add_item(
+        "mover", NewItem(title="Mine", video_url="http://media.invalid/m.mp4")
+    )
+    renamed = await services.accounts.rename(user, "mover@home.example")
+    page = await services.playlists.page(ItemFilter(owner=renamed.login))
+    assert [i.title for i in page.items] == ["Mine"]
+
+
+async def test_the_admin_account_cannot_delete_itself(services: Services) -> None:
+    from tidecast.core.errors import AccessDenied
+
+    admin = await services.accounts.create("admin", "long-enough-pw", role="admin", trusted=True)
+    await services.accounts.create("second", "long-enough-pw", role="admin", trusted=True)
+    with pytest.raises(AccessDenied):
+        await services.accounts.delete_self(admin)

@@ -142,6 +142,12 @@ def test_an_account_goes_online_at_another_instance_and_comes_back(tmp_path: Pat
         at_home = ok(b, "login", {"username": "alice", "password": PASSWORD})["token"]
         assert ok(b, "getMyAccount", token=at_home)["login"] == "alice"
 
+        # Logging in to an online account also logs in at its home.
+        relogin = ok(a, "login", {"username": f"alice@{home}", "password": PASSWORD})
+        assert relogin["onlineToken"]
+        checked = ok(a, "checkAuth", token=relogin["token"], online_token=relogin["onlineToken"])
+        assert checked == {"username": f"alice@{home}", "role": "user", "onlineAvailable": True}
+
         # An edit goes home with onlineAuthorization.
         edited = ok(
             a,

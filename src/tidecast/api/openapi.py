@@ -13,7 +13,7 @@ from typing import Any
 
 from tidecast import __version__
 from tidecast.api.commands.command import BodyField, Command, FieldKind
-from tidecast.api.commands.routes import IMPORT_FILE
+from tidecast.api.commands.routes import IMPORT_ANIME_LIST, IMPORT_FILE
 from tidecast.api.commands.table import COMMANDS
 from tidecast.api.engine.dispatch import Method
 from tidecast.api.engine.params import Param, ParamKind
@@ -366,9 +366,23 @@ def _command_paths() -> dict[str, Any]:
             "404": {"description": "No such avatar"},
         },
     }
+    anime_post = {
+        **import_post,
+        "operationId": "importAnimeList",
+        "description": IMPORT_ANIME_LIST.summary,
+        "responses": {
+            "200": {
+                "description": "The command envelope: ANIME_LIST_IMPORTED",
+                "content": {"application/json": {"schema": _COMMAND_ENVELOPE}},
+            },
+            "default": import_post["responses"]["default"],
+        },
+        "x-tidecast-commands": {IMPORT_ANIME_LIST.name: _command_doc(IMPORT_ANIME_LIST)},
+    }
     return {
         "/api/command": {"post": command_post},
         "/api/importFile": {"post": import_post},
+        "/api/importAnimeList": {"post": anime_post},
         "/avatars/{key}": {"get": avatar_get},
     }
 

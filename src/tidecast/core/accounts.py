@@ -298,6 +298,8 @@ class AccountService:
             await users_repo.update_values(
                 conn, user.id, {"login": new_login, "updated_at": renamed.updated_at}
             )
+            # The account's own playlist follows it (owners are logins).
+            await playlist_repo.rename_owner(conn, user.login, new_login)
         self._forget(user.id)
         await self._tokens.revoke_owner(str(user.id))
         return renamed
@@ -317,6 +319,8 @@ class AccountService:
         await self._remove(user)
 
     async def delete_self(self, user: User) -> None:
+        if user.login == "admin":
+            raise AccessDenied("the admin account cannot be deleted", reason="admin_undeletable")
         if user.type == Role.OPERATOR:
             await self._keep_an_operator(user)
         await self._remove(user)

@@ -134,6 +134,8 @@ class TokenService:
         if info.kind not in kinds or (info.expires_at is not None and info.expires_at < now):
             raise AuthenticationRequired("invalid token")
         if now - self._touched.get(info.credential_id, 0) > _TOUCH_SECONDS:
+            if len(self._touched) > 10_000:
+                self._touched.clear()
             self._touched[info.credential_id] = now
             async with self._db.write() as conn:
                 await credentials_repo.touch(conn, info.credential_id, int(now))

@@ -356,6 +356,21 @@ class OnlineAccounts:
             return
         raise Conflict(f"a local account named {login} already exists", reason=reason)
 
+    async def login_at_home(
+        self, user: User, password: str, *, caller_is_local: bool
+    ) -> str | None:
+        """The online token for an online account that just logged in locally, or None when
+        its home cannot be reached or refuses (the local login stands on its own)."""
+        if not is_online(user.login):
+            return None
+        try:
+            return await self._home_login(
+                home_instance(user.login), local_part(user.login), password, caller_is_local
+            )
+        except TidecastError as exc:
+            log.info("online login at %s failed: %s", home_instance(user.login), exc.message)
+            return None
+
     async def _home_login(
         self, instance: str, name: str, password: str, caller_is_local: bool
     ) -> str:

@@ -160,6 +160,12 @@ async def set_favorite(
         )
 
 
+async def rename_owner(conn: AsyncConnection, old: str, new: str) -> None:
+    await conn.execute(
+        update(playlist_items).where(playlist_items.c.owner == old).values(owner=new)
+    )
+
+
 async def forget_viewer(conn: AsyncConnection, viewer: int) -> None:
     """Drop a deleted user's favorites."""
     await conn.execute(delete(playlist_favorites).where(playlist_favorites.c.user_id == viewer))

@@ -26,7 +26,13 @@ async def login(call: Call) -> dict[str, Any]:
         address=call.address,
         security_code=body.get("securityCode"),
     )
-    return _session(session)
+    answer = _session(session)
+    online_token = await call.services.online.login_at_home(
+        session.user, body["password"], caller_is_local=call.caller.is_local
+    )
+    if online_token is not None:
+        answer["onlineToken"] = online_token
+    return answer
 
 
 async def login_guest(call: Call) -> dict[str, Any]:
@@ -40,7 +46,9 @@ async def check_auth(call: Call) -> dict[str, Any]:
     available = False
     if is_online(user.login) and call.online_token:
         try:
-            available = await call.services.online.check_online_token(user, call.online_token)
+            available = await call.services.online.check_online_token(
+                user, call.online_token, caller_is_local=call.caller.is_local
+            )
         except ContentUnavailable:
             available = False
         else:

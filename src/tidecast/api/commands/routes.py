@@ -1,9 +1,10 @@
-"""The command surface over HTTP: ``/api/command``, ``/api/importFile``, ``/avatars/<key>``.
+"""The command surface over HTTP: ``/api/command``, uploads, ``/avatars/<key>``.
 
 ``/api/command`` takes ``{"cmd", "body"}`` as JSON (``application/json`` only, so a web
 page of another origin cannot send one without a preflight this server never grants)
 and answers the envelope with HTTP ``data.code``. ``/api/importFile`` takes a multipart
-``file`` with the token in the ``authorization`` header and answers a multer-like object.
+``file`` with the token in the ``authorization`` header and answers a multer-like object;
+``/api/importAnimeList`` takes a MyAnimeList export the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tidecast.api.commands.dispatch import execute, gate
 from tidecast.api.commands.envelope import failure
 from tidecast.api.commands.table import COMMANDS
 from tidecast.core.access import Caller
+from tidecast.core.anime_lists import MAX_EXPORT_BYTES
 from tidecast.core.errors import InvalidInput, MissingParameter, NotFound, PayloadTooLarge
 from tidecast.core.services import Services
 from tidecast.core.users import Role
@@ -57,6 +59,31 @@ IMPORT_FILE = Command(
     error="IMPORT_FILE_ERROR",
     fields=(BodyField("file", "any", "PNG, JPEG, GIF, WebP or ICO image", required=True),),
 )
+
+
+async def import_anime_list(call: Call) -> dict[str, Any]:
+    user = await call.services.anime_lists.link(call.me, "myanimelist", mal_xml=call.body["file"])
+    return {
+        "code": 200,
+        "message": {
+            "code": "ANIME_LIST_IMPORTED",
+            "data": {"anime_list_ids": len(user.anime_list_ids)},
+        },
+    }
+
+
+IMPORT_ANIME_LIST = Command(
+    "importAnimeList",
+    import_anime_list,
+    "Link a MyAnimeList export (multipart field file, XML or .xml.gz; the token in the "
+    "authorization header) to your account; getAnimeList then matches its series.",
+    access="required",
+    role=Role.USER,
+    mode="closed",
+    error="ANIME_LIST_IMPORT_ERROR",
+    fields=(BodyField("file", "any", "MyAnimeList anime list export", required=True),),
+)
+ANIME_LIST_LIMIT = MAX_EXPORT_BYTES
 
 
 def caller_of(scope: Scope, headers: Any, services: Services) -> Caller:
@@ -127,13 +154,16 @@ async def _command(request: Request, services: Services) -> Response:
     return _envelope_response(*await execute(services, COMMANDS, name, payload, caller))
 
 
-async def _import_file(request: Request, services: Services) -> Response:
+async def _upload(
+    request: Request, services: Services, command: Command, max_bytes: int
+) -> Response:
+    """A multipart upload command: the file in field ``file``, the token in a header."""
     if request.method != "POST":
         return Response(status_code=405, headers={"Allow": "POST"})
     form = None
     try:
-        user = await gate(services, IMPORT_FILE, request.headers.get("authorization"))
-        limit = services.avatars.max_bytes + FORM_OVERHEAD
+        user = await gate(services, command, request.headers.get("authorization"))
+        limit = max_bytes + FORM_OVERHEAD
         if _declared_too_large(request, limit):
             raise PayloadTooLarge(f"request body over {limit} bytes")
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -145,7 +175,9 @@ async def _import_file(request: Request, services: Services) -> Response:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise MissingParameter("Required", field="file")
-        data = await upload.read(services.avatars.max_bytes + 1)
+        data = await upload.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise PayloadTooLarge(f"file over {max_bytes} bytes", field="file")
         call = Call(
             services=services,
             caller=caller_of(request.scope, request.headers, services),
@@ -153,9 +185,9 @@ async def _import_file(request: Request, services: Services) -> Response:
             user=user,
             online_token=None,
         )
-        result = await IMPORT_FILE.handler(call)
+        result = await command.handler(call)
     except Exception as exc:
-        return _envelope_response(*failure(exc, IMPORT_FILE))
+        return _envelope_response(*failure(exc, command))
     finally:
         if form is not None:
             await form.close()
@@ -170,15 +202,21 @@ def endpoints(services: Services) -> dict[str, ASGIApp]:
         await (await _command(request, services))(scope, receive, send)
 
     async def import_app(scope: Scope, receive: Receive, send: Send) -> None:
-        limit = services.avatars.max_bytes + FORM_OVERHEAD
-        request = Request(scope, _limited(receive, limit))
-        await (await _import_file(request, services))(scope, receive, send)
+        limit = services.avatars.max_bytes
+        request = Request(scope, _limited(receive, limit + FORM_OVERHEAD))
+        await (await _upload(request, services, IMPORT_FILE, limit))(scope, receive, send)
+
+    async def anime_list_app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, _limited(receive, ANIME_LIST_LIMIT + FORM_OVERHEAD))
+        response = await _upload(request, services, IMPORT_ANIME_LIST, ANIME_LIST_LIMIT)
+        await response(scope, receive, send)
 
     # The seed writes /api/importfile; the original client posts /api/importFile.
     return {
         "/api/command": command_app,
         "/api/importFile": import_app,
         "/api/importfile": import_app,
+        "/api/importAnimeList": anime_list_app,
     }
 
 
