@@ -375,7 +375,10 @@ def _command_paths() -> dict[str, Any]:
                 "description": "The command envelope: ANIME_LIST_IMPORTED",
                 "content": {"application/json": {"schema": _COMMAND_ENVELOPE}},
             },
-            "default": import_post["responses"]["default"],
+            "default": {
+                "description": "The command envelope's error",
+                "content": {"application/json": {"schema": _COMMAND_ENVELOPE}},
+            },
         },
         "x-tidecast-commands": {IMPORT_ANIME_LIST.name: _command_doc(IMPORT_ANIME_LIST)},
     }
