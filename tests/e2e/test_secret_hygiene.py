@@ -37,6 +37,7 @@ PASSWORDS = {
     "root": "Root-pw-c4a6e19d",
 }
 NEW_ALICE = "Alice-new-0b2e77aa"
+CAROL = ("Carol-pw-6a1f0d93", "Carol-new-e02c5b71")
 WRONG = ["Wrong-pw-91d0c3f5", "Wrong-pw-2a7be604", "Wrong-pw-e55c1d38", "Wrong-pw-77f0aa12"]
 
 
@@ -123,6 +124,16 @@ class Recorder:
     def call(self, method: str, **params: Any) -> Any:
         return self.get(method, token=self.token, api_version=3, **params)
 
+    def command(self, cmd: str, body: dict[str, Any] | None = None, token: str = "") -> Any:
+        payload: dict[str, Any] = {"body": body or {}}
+        if token:
+            payload["authorization"] = token
+        response = httpx.post(
+            self.base + "/api/command", json={"cmd": cmd, "body": payload}, timeout=30
+        )
+        self.bodies.append((cmd, response.content))
+        return response.json()
+
     def post(self, method: str, **form: str) -> Any:
         response = httpx.post(
             self.base + f"/server/api?method={method}&api_version=3",
@@ -191,6 +202,19 @@ def test_no_password_or_token_in_responses_logs_or_database(tmp_path: Path) -> N
             auth_error
         )
 
+        # The user commands: create, log in, fail, change the password.
+        created = r.command("createUser", {"login": "carol", "password": CAROL[0]})
+        assert created["data"]["message"]["code"] == "USER_CREATED"
+        carol_token = r.command("login", {"username": "carol", "password": CAROL[0]})["data"][
+            "token"
+        ]
+        assert r.command("login", {"username": "carol", "password": WRONG[2]})["err"] is True
+        edited = r.command("editMyAccount", {"password": CAROL[1]}, token=carol_token)
+        assert edited["data"]["message"]["code"] == "USER_EDITED"
+        assert r.command("getMyAccount", token=carol_token)["err"] is True  # revoked
+        # …and the account signs in through the engine API too.
+        assert r.call("sign_in", login="carol", password=CAROL[1])["result"] == "ok"
+
         settings = Settings(data_dir=data, network_probe_target="127.0.0.1:9", players=())
         issued = asyncio.run(core_logins(settings))
         # A client's command token is no engine API token, and it is not echoed back.
@@ -198,12 +222,14 @@ def test_no_password_or_token_in_responses_logs_or_database(tmp_path: Path) -> N
             assert r.get("check_auth", token=token)["error"] == "invalid token"
         assert r.get("sign_out", token=WRONG[3])["error"] == "invalid token"
 
-    secrets = [*PASSWORDS.values(), NEW_ALICE, *WRONG, google_token, *issued]
+    secrets = [*PASSWORDS.values(), NEW_ALICE, *CAROL, *WRONG, google_token, *issued]
     engine_token = r.token
 
     for method, body in r.bodies:
         for secret in secrets:
             assert secret.encode() not in body, (method, secret)
+        if method != "login":
+            assert carol_token.encode() not in body, method
         if method != "get_api_access_token":
             assert engine_token.encode() not in body, method
 
@@ -212,12 +238,12 @@ def test_no_password_or_token_in_responses_logs_or_database(tmp_path: Path) -> N
     texts = [path.read_bytes() for path in [*logs, output]]
     assert any(b"security code: " in text for text in texts)  # the one secret meant for logs
     for text in texts:
-        for secret in [*secrets, engine_token]:
+        for secret in [*secrets, engine_token, carol_token]:
             assert secret.encode() not in text, secret
         assert b"$argon2id$" not in text  # not even the hashes
 
     stored = b"".join(path.read_bytes() for path in sorted(data.glob("tidecast.db*")))
-    for secret in [*secrets, engine_token]:
+    for secret in [*secrets, engine_token, carol_token]:
         assert secret.encode() not in stored, secret
     assert stored.count(b"$argon2id$") >= len(PASSWORDS)
     for token in [*issued, engine_token]:
