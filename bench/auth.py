@@ -148,6 +148,29 @@ async def in_process(data_dir: Path, seconds: float, workers: int) -> list[tuple
         await services.db.dispose()
 
 
+def command_latencies(base: str, token: str, requests: int) -> dict[str, list[float]]:
+    """/api/command checkAuth without a token (refused before any check) and with a user's
+    login token (checked, and its account read): the difference is the token check."""
+    bodies = {
+        "user command, no token (401)": {"cmd": "checkAuth", "body": {"body": {}}},
+        "user command checkAuth, login token": {
+            "cmd": "checkAuth",
+            "body": {"body": {}, "authorization": token},
+        },
+    }
+    times: dict[str, list[float]] = {name: [] for name in bodies}
+    with httpx.Client(timeout=30) as client:
+        for body in bodies.values():
+            for _ in range(200):
+                client.post(f"{base}/api/command", json=body)
+        for _ in range(requests):
+            for name, body in bodies.items():
+                start = time.perf_counter()
+                client.post(f"{base}/api/command", json=body)
+                times[name].append((time.perf_counter() - start) * 1000)
+    return times
+
+
 def main() -> None:
     # This process's own services make a security code: it is nobody's business here.
     logging.getLogger("tidecast.security").setLevel(logging.ERROR)
@@ -178,6 +201,14 @@ def main() -> None:
             httpx.get(f"{api}sign_in&token={token}&login=bench&password={PASSWORD}")
             signed_in = {"private check_auth, someone signed in": urls.popitem()[1]}
             latencies |= request_latencies(signed_in, args.requests)
+            login = httpx.post(
+                f"{base}/api/command",
+                json={
+                    "cmd": "login",
+                    "body": {"body": {"username": "bench", "password": PASSWORD}},
+                },
+            ).json()["data"]["token"]
+            commands = command_latencies(base, login, args.requests)
         rows = asyncio.run(in_process(data_dir, args.seconds, args.concurrency))
     for name, value in rows[:2]:
         print(f"{name:52} {value:>12.1f}")
@@ -192,6 +223,18 @@ def main() -> None:
     added = medians[1] - medians[0]
     verdict = "met" if added < 1.0 else "NOT met"
     print(f"{'token check adds (median difference)':52} {added:>8.3f}   target < 1 ms: {verdict}")
+    command_medians = []
+    for name, values in commands.items():
+        values.sort()
+        command_medians.append(statistics.median(values))
+        p99 = values[int(len(values) * 0.99)]
+        print(f"{name:52} {command_medians[-1]:>8.3f} {statistics.fmean(values):>8.3f} {p99:>8.3f}")
+    added = command_medians[1] - command_medians[0]
+    verdict = "met" if added < 1.0 else "NOT met"
+    print(
+        f"{'login token check adds (median difference)':52} {added:>8.3f}   "
+        f"target < 1 ms: {verdict}"
+    )
 
     print(f"\n{'the check alone, in process':52} {'µs':>12}")
     for name, value in rows[2:]:
