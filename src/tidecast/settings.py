@@ -118,6 +118,14 @@ class Settings(BaseModel):
     online_scheme: str = Field(
         "https", description="Scheme used to reach other instances for online accounts."
     )
+    online_allow_private_homes: bool = Field(
+        False,
+        description="Online accounts may have their home on a loopback or private address "
+        "(tests, a LAN of instances); off, homes must be public hosts.",
+    )
+    max_temporary_guests: int = Field(
+        50, ge=0, description="Temporary guest accounts loginGuest may create at most."
+    )
     token_lifetime_seconds: int = Field(
         30 * 24 * 3600, ge=60, description="How long a login token stays valid."
     )
