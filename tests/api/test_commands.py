@@ -8,8 +8,9 @@ Socket.IO connection are in ``test_commands_socketio.py``.
 from __future__ import annotations
 
 import io
+import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -22,6 +23,8 @@ from tidecast.core.playlists import NO_OWNER, NewItem
 from tidecast.core.services import Services, build_services
 from tidecast.core.users import Role
 from tidecast.settings import Settings
+
+from support.fake_home import FakeHome, running_home
 
 PASSWORD = "correct horse battery"
 
@@ -77,7 +80,12 @@ class Api:
             payload["authorization"] = token
         if online is not None:
             payload["onlineAuthorization"] = online
-        return await self.client.post("/api/command", json={"cmd": cmd, "body": payload})
+        # ASCII-escaped JSON, so that text with lone surrogates can be sent as clients may.
+        return await self.client.post(
+            "/api/command",
+            content=json.dumps({"cmd": cmd, "body": payload}),
+            headers={"content-type": "application/json"},
+        )
 
     async def ok(self, cmd: str, body: dict[str, Any] | None = None, **kw: Any) -> Any:
         response = await self.call(cmd, body, **kw)
@@ -148,6 +156,22 @@ async def instance(make_settings: Callable[..., Settings]) -> AsyncIterator[Star
         await services.stop()
 
 
+@pytest.fixture(scope="module")
+def home_server() -> Iterator[FakeHome]:
+    with running_home() as home:
+        yield home
+
+
+@pytest.fixture
+def home(home_server: FakeHome) -> FakeHome:
+    home_server.reset()
+    return home_server
+
+
+HOME_SETTINGS = {"online_scheme": "http", "online_allow_private_homes": True}
+"""An instance whose online accounts may live at the stand-in home on loopback."""
+
+
 def png(color: str = "red", size: tuple[int, int] = (8, 8)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format="PNG")
@@ -186,6 +210,48 @@ async def test_malformed_requests_answer_400_in_the_envelope(
     assert body["data"]["code"] == 400
     assert body["data"]["message"]["code"] == "INVALID_DATA"
     assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # Past Python's limit on integer digits: ValueError, not JSONDecodeError.
+        b'{"cmd": "login", "body": {"body": {"username": ' + b"9" * 5000 + b"}}}",
+        # Past the parser's nesting depth: RecursionError.
+        b'{"cmd": "login", "body": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ],
+    ids=["huge-integer", "deep-nesting"],
+)
+async def test_json_the_parser_cannot_take_is_400(api: Api, content: bytes) -> None:
+    response = await api.client.post(
+        "/api/command", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["data"]["message"]["code"] == "INVALID_DATA"
+
+
+@pytest.mark.parametrize(
+    ("cmd", "body", "field"),
+    [
+        ("login", {"username": "ali\x00ce", "password": PASSWORD}, "username"),
+        ("createUser", {"login": "bob", "password": "pass\x00word!"}, "password"),
+        ("createUser", {"login": "bob", "password": PASSWORD, "nickname": "\ud800"}, "nickname"),
+        ("editMyAccount", {"bio": "hello\x00"}, "bio"),
+        ("editMyAccount", {"social_networks": {"x": ["a", {"b": "\x00"}]}}, "social_networks"),
+        ("editMyAccount", {"sh\x00oe": 1}, "sh\x00oe"),
+    ],
+)
+async def test_text_a_database_cannot_store_is_400(
+    api: Api, cmd: str, body: dict[str, Any], field: str
+) -> None:
+    """PostgreSQL text cannot hold NUL, and a lone surrogate has no UTF-8 form: refused
+    with the field's name before anything reaches the core, on either database."""
+    token = await api.account("alice")
+    message = (await api.fails(cmd, body, 400, None, token=token))["message"]
+    # Edits answer USER_EDIT_ERROR with the field in data; the others, zod's shape.
+    assert list(message["data"] if "code" in message else message) == [field]
+    assert (await api.services.accounts.get("alice")).bio is None
+    assert [u.login for u in await api.services.accounts.all()] == ["alice"]
 
 
 async def test_payload_and_body_must_be_objects(api: Api) -> None:
@@ -296,22 +362,78 @@ async def test_create_admin_needs_operator_or_security_code(api: Api) -> None:
     assert (await api.services.accounts.get("root2")).type == Role.OPERATOR
 
 
-async def test_create_online_accounts(instance: Start) -> None:
-    api = await instance()
+async def test_create_online_accounts_at_their_home_first(instance: Start, home: FakeHome) -> None:
+    api = await instance(**HOME_SETTINGS)
+    login = f"axel@{home.instance}"
+    created = await api.ok("createUser", {"login": login, "password": PASSWORD, "nickname": "Axel"})
+    assert created == {"code": 200, "message": {"code": "USER_CREATED"}}
+    assert home.commands() == ["createUser", "login"]
+    assert home.accounts["axel"]["password"] == PASSWORD
+    user = await api.services.accounts.get(login)
+    assert (user.type, user.nickname) == (Role.USER, "Axel")
+    # The password hash is kept here too: the account logs in while its home is down.
+    home.refuse["login"] = (503, None)
+    answer = await api.ok("login", {"username": login, "password": PASSWORD})
+    assert answer["username"] == login and "onlineToken" not in answer
+
+
+async def test_create_online_account_refusals(instance: Start, home: FakeHome) -> None:
+    api = await instance(**HOME_SETTINGS)
+    login = f"axel@{home.instance}"
     data = await api.fails(
         "createUser",
-        {"login": "axel@kara.moe", "password": PASSWORD, "role": "admin"},
+        {"login": login, "password": PASSWORD, "role": "admin"},
         403,
         "USER_CREATE_ERROR",
     )
     assert data["message"]["data"] == "Admin accounts are not allowed to be created online"
-    await api.ok("createUser", {"login": "axel@kara.moe", "password": PASSWORD})
+    await api.fails("createUser", {"login": login, "password": "short"}, 411, None)
+    assert home.calls == []
 
-    closed = await instance(online_accounts=False)
+    # A home that refuses: nothing is stored here.
+    home.refuse["createUser"] = (403, "USER_CREATION_DISABLED")
+    data = await api.fails(
+        "createUser", {"login": login, "password": PASSWORD}, 403, "USER_CREATE_ERROR"
+    )
+    assert "USER_CREATION_DISABLED" in data["message"]["data"]
+    home.refuse.clear()
+    home.accounts["axel"] = {"password": "somebody else's"}
+    await api.fails(
+        "createUser", {"login": login, "password": PASSWORD}, 409, "USER_ALREADY_EXISTS_ONLINE"
+    )
+    assert [u.login for u in await api.services.accounts.all()] == []
+
+    closed = await instance(online_accounts=False, **HOME_SETTINGS)
     data = await closed.fails(
-        "createUser", {"login": "axel@kara.moe", "password": PASSWORD}, 403, "USER_CREATE_ERROR"
+        "createUser", {"login": "bob@" + home.instance, "password": PASSWORD}, 403, None
     )
     assert data["message"]["data"] == "Creating online accounts is not allowed on this instance"
+    no_sign_up = await instance(allow_user_creation=False, **HOME_SETTINGS)
+    await no_sign_up.fails(
+        "createUser",
+        {"login": "bob@" + home.instance, "password": PASSWORD},
+        403,
+        "USER_CREATION_DISABLED",
+    )
+    assert "bob" not in home.accounts
+
+
+async def test_homes_on_private_addresses_are_refused_by_default(api: Api, home: FakeHome) -> None:
+    """The caller is on loopback, yet a home on loopback is refused: the instance named
+    is the caller's choice, so only the operator's setting may allow private homes."""
+    assert api.services.settings.online_allow_private_homes is False
+    login = f"axel@{home.instance}"
+    await api.fails("createUser", {"login": login, "password": PASSWORD}, 403, None)
+    token = await api.account("alice")
+    await api.fails(
+        "convertMyLocalUserToOnline",
+        {"instance": home.instance, "password": PASSWORD},
+        403,
+        "USER_CONVERT_ERROR",
+        token=token,
+    )
+    assert home.calls == []
+    assert [u.login for u in await api.services.accounts.all()] == ["alice"]
 
 
 async def test_create_user_disabled_by_policy(instance: Start) -> None:
@@ -422,7 +544,7 @@ async def test_edit_user(api: Api) -> None:
 
 async def test_edit_online_user_takes_only_type_and_tutorial_flag(api: Api) -> None:
     root = await api.account("root", role="admin")
-    await api.ok("createUser", {"login": "axel@kara.moe", "password": PASSWORD})
+    await api.services.accounts.create("axel@kara.moe", PASSWORD, trusted=True)
     await api.ok(
         "editUser", {"login": "axel@kara.moe", "type": 2, "flag_tutorial_done": True}, token=root
     )
@@ -452,6 +574,7 @@ async def test_reset_user_password(instance: Start) -> None:
     )
     assert data == {"code": 200, "message": {"code": "USER_RESETPASSWORD_SUCCESS"}}
     await api.login("alice", "brand new pass")
+    code = api.services.accounts.security_code.peek()  # the code works once
     await api.fails(
         "resetUserPassword",
         {"username": "nobody", "password": "brand new pass", "securityCode": code},
@@ -488,8 +611,29 @@ async def test_the_security_code_cannot_be_guessed(api: Api) -> None:
     assert api.services.accounts.security_code.peek() == code
 
 
+@pytest.mark.parametrize("cmd", ["resetUserPassword", "createUser"])
+async def test_security_code_guesses_lock_out_their_address_only(
+    api: Api, client_from: Callable[[str], httpx.AsyncClient], cmd: str
+) -> None:
+    await api.account("alice")
+    code = api.services.accounts.security_code.peek()
+    guesser = Api(client_from("198.51.100.7"), api.services)
+    wrong = [f"{n:06d}" for n in range(10) if f"{n:06d}" != code][:5]
+    if cmd == "resetUserPassword":
+        body: dict[str, Any] = {"username": "alice", "password": "brand new pass"}
+        refusal = "USER_RESETPASSWORD_WRONGSECURITYCODE"
+    else:
+        body = {"login": "root", "password": PASSWORD, "role": "admin"}
+        refusal = "UNAUTHORIZED"
+    for guess in wrong:
+        await guesser.fails(cmd, {**body, "securityCode": guess}, 403, refusal)
+    await guesser.fails(cmd, {**body, "securityCode": code}, 403, refusal)
+    # The host's own operator, on another address, is not locked out by the guesser.
+    await api.ok(cmd, {**body, "securityCode": code})
+
+
 async def test_reset_online_password_is_the_seeds_200_error(api: Api) -> None:
-    await api.ok("createUser", {"login": "axel@kara.moe", "password": PASSWORD})
+    await api.services.accounts.create("axel@kara.moe", PASSWORD, trusted=True)
     data = await api.fails(
         "resetUserPassword",
         {"username": "axel@kara.moe", "password": "brand new pass", "securityCode": "1"},
@@ -547,13 +691,28 @@ async def test_edit_my_account(api: Api) -> None:
     await api.fails(
         "editMyAccount", {"bio": "x"}, 403, "GUESTS_CANNOT_EDIT", token=await api.guest()
     )
-    await api.ok("editMyAccount", {"password": "another password"}, token=token)
-    await api.fails("getMyAccount", {}, 401, "USER_UNKNOWN", token=token)  # sessions end
+
+
+async def test_changing_my_password_keeps_me_logged_in(api: Api) -> None:
+    token = await api.account("alice")
+    other_session = await api.login("alice")
+    data = await api.ok("editMyAccount", {"password": "another password"}, token=token)
+    fresh = data["message"]["data"]["token"]
+    assert data == {"code": 200, "message": {"code": "USER_EDITED", "data": {"token": fresh}}}
+    # The other sessions end (the old password may have leaked); the caller's goes on.
+    await api.fails("getMyAccount", {}, 401, "USER_UNKNOWN", token=token)
+    await api.fails("getMyAccount", {}, 401, "USER_UNKNOWN", token=other_session)
+    assert (await api.ok("getMyAccount", token=fresh))["login"] == "alice"
     await api.login("alice", "another password")
+    # An edit without a new password answers no token.
+    assert await api.ok("editMyAccount", {"bio": "x"}, token=fresh) == {
+        "code": 200,
+        "message": {"code": "USER_EDITED"},
+    }
 
 
 async def test_edit_online_account_needs_and_answers_the_online_token(api: Api) -> None:
-    await api.ok("createUser", {"login": "axel@kara.moe", "password": PASSWORD})
+    await api.services.accounts.create("axel@kara.moe", PASSWORD, trusted=True)
     token = await api.login("axel@kara.moe")
     await api.fails("editMyAccount", {"bio": "x"}, 403, "INVALID_ONLINE_TOKEN", token=token)
     key = await upload_avatar(api, token)
@@ -563,6 +722,78 @@ async def test_edit_online_account_needs_and_answers_the_online_token(api: Api) 
         "code": 200,
         "message": {"code": "USER_EDITED", "data": {"onlineAuthorization": "ONLINE"}},
     }
+
+
+async def online_account(api: Api, home: FakeHome, login: str = "axel") -> tuple[str, str]:
+    """An online account at the stand-in home: (local token, online token)."""
+    await api.ok("createUser", {"login": f"{login}@{home.instance}", "password": PASSWORD})
+    answer = await api.ok("login", {"username": f"{login}@{home.instance}", "password": PASSWORD})
+    home.calls.clear()
+    return answer["token"], answer["onlineToken"]
+
+
+async def test_an_online_edit_goes_home_first(instance: Start, home: FakeHome) -> None:
+    api = await instance(**HOME_SETTINGS)
+    token, online = await online_account(api, home)
+    login = f"axel@{home.instance}"
+
+    home.refuse["editMyAccount"] = (500, "USER_EDIT_ERROR")
+    await api.fails(
+        "editMyAccount", {"bio": "hello"}, 500, "USER_EDIT_ERROR", token=token, online=online
+    )
+    await api.fails(
+        "editMyAccount",
+        {"bio": "x", "type": 0},
+        403,
+        "USER_CANNOT_CHANGE_TYPE",
+        token=token,
+        online=online,
+    )
+    home.refuse.clear()
+    await api.fails(
+        "editMyAccount", {"bio": "hello"}, 403, "INVALID_ONLINE_TOKEN", token=token, online="forged"
+    )
+    # Refused at home (or before): nothing changed here.
+    assert (await api.services.accounts.get(login)).bio is None
+    assert home.commands() == ["editMyAccount", "editMyAccount"]
+
+    home.calls.clear()
+    data = await api.ok("editMyAccount", {"bio": "hello"}, token=token, online=online)
+    assert data["message"] == {"code": "USER_EDITED", "data": {"onlineAuthorization": online}}
+    assert home.accounts["axel"]["bio"] == "hello"
+    assert (await api.services.accounts.get(login)).bio == "hello"
+
+
+async def test_an_online_password_change_answers_both_tokens(
+    instance: Start, home: FakeHome
+) -> None:
+    api = await instance(**HOME_SETTINGS)
+    token, online = await online_account(api, home)
+    data = await api.ok(
+        "editMyAccount", {"password": "a brand new password"}, token=token, online=online
+    )
+    answer = data["message"]["data"]
+    assert set(answer) == {"token", "onlineAuthorization"}
+    assert answer["onlineAuthorization"] != online
+    assert home.tokens == {answer["onlineAuthorization"]: "axel"}
+    assert home.accounts["axel"]["password"] == "a brand new password"
+    await api.fails("getMyAccount", {}, 401, "USER_UNKNOWN", token=token)
+    assert (await api.ok("getMyAccount", token=answer["token"]))["login"].startswith("axel@")
+    await api.login(f"axel@{home.instance}", "a brand new password")
+
+
+async def test_back_to_local_when_the_name_is_taken_here(api: Api) -> None:
+    await api.services.accounts.create("axel@kara.moe", PASSWORD, trusted=True)
+    await api.services.accounts.create("axel", PASSWORD, trusted=True, nickname="the other")
+    token = await api.login("axel@kara.moe")
+    await api.fails(
+        "convertMyOnlineUserToLocal",
+        {"password": PASSWORD},
+        409,
+        "USER_ALREADY_EXISTS_LOCALLY",
+        token=token,
+        online="ONLINE",
+    )
 
 
 # -- login / loginGuest / checkAuth ----------------------------------------------------------
@@ -808,6 +1039,15 @@ async def test_import_file_and_use_it_as_avatar(api: Api) -> None:
 
 async def test_import_file_errors(api: Api) -> None:
     token = await api.account("alice")
+    # Guests cannot keep an avatar (they cannot edit): they upload nothing either.
+    response = await api.client.post(
+        "/api/importFile",
+        files={"file": ("a.png", png())},
+        headers={"authorization": await api.guest()},
+    )
+    assert response.status_code == 403
+    assert response.json()["data"] == {"code": 403, "message": {"code": "NOT_GUEST"}}
+    assert not any((api.services.settings.data_dir / "avatars").glob("*.png"))
     response = await api.client.post("/api/importFile", files={"file": ("a.png", png())})
     assert response.status_code == 401 and response.json() == {"err": True, "data": {"code": 401}}
     response = await api.client.post(

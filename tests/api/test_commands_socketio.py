@@ -7,6 +7,7 @@ original frontend does, and long-polling too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -140,6 +141,74 @@ async def test_security_code_over_socketio(
     assert (await call(sio, "createUser", body))["err"] is False
     login = await call(sio, "login", {"username": "root", "password": PASSWORD})
     assert login["data"]["role"] == "admin"
+
+
+class Concurrency:
+    """Counts password checks running at once on the server (its own loop)."""
+
+    def __init__(self, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.running = 0
+        self.peak = 0
+        real = services.accounts.authenticate
+
+        async def slow(identifier: str, password: str, *, address: str | None) -> Any:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            try:
+                await asyncio.sleep(0.1)
+                return await real(identifier, password, address=address)
+            finally:
+                self.running -= 1
+
+        monkeypatch.setattr(services.accounts, "authenticate", slow)
+
+
+LOGIN = {"body": {"username": "nobody", "password": PASSWORD}}
+
+
+async def test_a_connection_is_served_one_event_at_a_time(
+    server: tuple[str, Services], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many events one socket sends at once, one command (one password hash)
+    runs at a time for it; other connections are served alongside."""
+    concurrency = Concurrency(server[1], monkeypatch)
+    clients = [socketio.AsyncClient(reconnection=False) for _ in range(2)]
+    for client in clients:
+        await client.connect(server[0], transports=["websocket"], wait_timeout=10)
+    try:
+        answers = await asyncio.gather(
+            *(clients[0].call("login", LOGIN, timeout=10) for _ in range(4))
+        )
+        assert all(answer["err"] is True for answer in answers)
+        assert concurrency.peak == 1
+
+        concurrency.peak = 0
+        await asyncio.gather(*(client.call("login", LOGIN, timeout=10) for client in clients))
+        assert concurrency.peak == 2
+    finally:
+        for client in clients:
+            await client.disconnect()
+
+
+async def test_long_polling_requests_side_by_side_wait_their_turn(
+    server: tuple[str, Services], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    concurrency = Concurrency(server[1], monkeypatch)
+    async with httpx.AsyncClient(base_url=server[0], timeout=10) as http:
+        handshake = await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+        params = {"EIO": "4", "transport": "polling", "sid": json.loads(handshake.text[1:])["sid"]}
+        assert (await http.post("/socket.io/", params=params, content="40")).text == "OK"
+        assert (await http.get("/socket.io/", params=params)).text.startswith("40")
+        posts = await asyncio.gather(
+            *(
+                http.post(
+                    "/socket.io/", params=params, content=f"42{n}" + json.dumps(["login", LOGIN])
+                )
+                for n in range(3)
+            )
+        )
+        assert [post.text for post in posts] == ["OK"] * 3
+    assert concurrency.peak == 1
 
 
 async def test_long_polling_and_http_share_the_server(server: tuple[str, Services]) -> None:

@@ -383,6 +383,15 @@ async def test_malformed_bodies_get_an_envelope_error(
         headers={"Content-Type": "application/json"},
     )
     assert bad_json.json() == {"result": None, "error": "request body is not valid JSON"}
+    for hostile in (b'{"a": ' + b"9" * 5000 + b"}", b"[" * 200_000):
+        refused = await client.post(
+            "/server/api",
+            params={"method": "get_media_files"},
+            content=hostile,
+            headers={"Content-Type": "application/json"},
+        )
+        assert refused.status_code == 200
+        assert refused.json()["error"] == "request body is not valid JSON"
 
 
 async def test_uploads_are_not_read_with_a_wrong_token(

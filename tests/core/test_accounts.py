@@ -272,9 +272,6 @@ async def test_delete_rules(services: Services, accounts: AccountService) -> Non
     await refused(AccessDenied, "admin_please", accounts.delete("op", actor=alice))
     await refused(AuthenticationRequired, None, accounts.delete("alice", actor=None))
     await refused(AccessDenied, "admin_undeletable", accounts.delete("admin", actor=op))
-    await refused(
-        AccessDenied, "admin_undeletable", accounts.delete("admin", actor=None, trusted=True)
-    )
     await refused(NotFound, "user_not_found", accounts.delete("nobody", actor=op))
     # Deleting an account ends its tokens and forgets its favorites.
     session = await accounts.login("alice", PASSWORD, address=None)
@@ -322,8 +319,11 @@ async def test_reset_password_with_the_security_code(accounts: AccountService) -
     await refused(
         InvalidInput, "online_reset", accounts.reset_password("bob@other.example", PASSWORD, code)
     )
+    assert accounts.security_code.peek() == code  # refusals before the code did not spend it
+    # The code is checked before the account (no enumeration), so this spends it.
     await refused(NotFound, "user_not_found", accounts.reset_password("nobody", PASSWORD, code))
-    assert accounts.security_code.peek() == code  # failures did not spend it
+    assert accounts.security_code.peek() != code
+    code = accounts.security_code.peek()
     await accounts.reset_password("alice", "new password", code)
     assert accounts.security_code.peek() != code
     await refused(AuthenticationRequired, None, accounts.user_for_token(old.token, {COMMAND_KIND}))
@@ -548,3 +548,122 @@ async def test_the_admin_account_cannot_delete_itself(services: Services) -> Non
     await services.accounts.create("second", "long-enough-pw", role="admin", trusted=True)
     with pytest.raises(AccessDenied):
         await services.accounts.delete_self(admin)
+
+
+async def test_concurrent_guesses_are_throttled_like_sequential_ones(
+    services: Services,
+) -> None:
+    from tidecast.core.errors import AuthenticationRequired, TooManyAttempts
+
+    await services.accounts.create("target", "right-password-1", trusted=True)
+
+    async def guess(n: int) -> str:
+        try:
+            await services.accounts.authenticate("target", f"wrong-{n:04d}", address="198.51.100.9")
+        except TooManyAttempts:
+            return "locked"
+        except AuthenticationRequired:
+            return "wrong"
+        return "in"
+
+    outcomes = await asyncio.gather(*(guess(n) for n in range(12)))
+    limit = services.settings.login_account_failures
+    assert outcomes.count("wrong") == limit
+    assert outcomes.count("locked") == 12 - limit
+    with pytest.raises(TooManyAttempts):
+        await services.accounts.authenticate("target", "right-password-1", address="198.51.100.9")
+
+
+async def test_account_creation_is_throttled_per_address(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from tidecast.core.errors import TooManyAttempts
+
+    services = build_services(make_settings(login_address_failures=3))
+    await services.start()
+    try:
+        for n in range(3):
+            await services.accounts.create(f"spam{n}", "long-enough-pw", address="203.0.113.5")
+        with pytest.raises(TooManyAttempts):
+            await services.accounts.create("spam9", "long-enough-pw", address="203.0.113.5")
+        await services.accounts.create("other", "long-enough-pw", address="203.0.113.6")
+    finally:
+        await services.stop()
+
+
+async def test_temporary_guests_are_capped_and_reuse_ends_old_tokens(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from tidecast.core.credentials import COMMAND_KIND
+    from tidecast.core.errors import AuthenticationRequired, Conflict
+
+    services = build_services(make_settings(max_temporary_guests=2))
+    await services.start()
+    try:
+        await services.accounts.login_guest(None)
+        await services.accounts.login_guest(None)
+        with pytest.raises(Conflict):
+            await services.accounts.login_guest(None)
+        # A guest free again (long unused) is handed out afresh, without its old tokens.
+        guest = await services.accounts.create("lobby", None, role="guest", trusted=True)
+        first = await services.accounts.login_guest(None)
+        assert first.user.login == guest.login
+        async with services.db.write() as conn:
+            from tidecast.storage import users_repo
+
+            await users_repo.update_values(conn, first.user.id or 0, {"last_login_at": 1})
+        second = await services.accounts.login_guest(None)
+        assert second.user.login == guest.login
+        with pytest.raises(AuthenticationRequired):
+            await services.accounts.user_for_token(first.token, {COMMAND_KIND})
+    finally:
+        await services.stop()
+
+
+async def test_admin_login_is_reserved_and_emails_cannot_be_shadowed(services: Services) -> None:
+    from tidecast.core.errors import AccessDenied, Conflict
+
+    with pytest.raises(AccessDenied):
+        await services.accounts.create("admin", "long-enough-pw")
+    await services.accounts.create("carol", "long-enough-pw", email="carol@mail.test")
+    with pytest.raises(Conflict):
+        await services.accounts.create("carol@mail.test", "long-enough-pw")
+    # The host's console may create and remove it.
+    await services.accounts.create("admin", "long-enough-pw", role="admin", trusted=True)
+    await services.accounts.create("root", "long-enough-pw", role="admin", trusted=True)
+    await services.accounts.delete("admin", actor=None, trusted=True)
+
+
+async def test_the_security_code_is_throttled_per_address(services: Services) -> None:
+    from tidecast.core.errors import AccessDenied
+
+    code = services.accounts.security_code
+    await services.accounts.create("resetme", "long-enough-pw", trusted=True)
+    for _ in range(5):
+        with pytest.raises(AccessDenied):
+            await services.accounts.reset_password(
+                "resetme", "new-password-1", "000000", address="203.0.113.7"
+            )
+    # That address is locked out; the operator's own console address is not.
+    assert not code.consume(code.peek(), "203.0.113.7")
+    await services.accounts.reset_password(
+        "resetme", "new-password-2", code.peek(), address="127.0.0.1"
+    )
+    # The code is checked before the account: a wrong code tells nothing about who exists.
+    with pytest.raises(AccessDenied):
+        await services.accounts.reset_password("nobody", "new-password-3", "1", address="::1")
+
+
+async def test_the_last_two_operators_cannot_both_leave(services: Services) -> None:
+    from tidecast.core.errors import AccessDenied
+
+    one = await services.accounts.create("op1", "long-enough-pw", role="admin", trusted=True)
+    two = await services.accounts.create("op2", "long-enough-pw", role="admin", trusted=True)
+    results = await asyncio.gather(
+        services.accounts.delete_self(one),
+        services.accounts.delete_self(two),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, AccessDenied) for r in results) == 1
+    remaining = [u for u in await services.accounts.all() if u.type == 0]
+    assert len(remaining) == 1

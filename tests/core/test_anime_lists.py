@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 
 import pytest
 
+from tidecast.core import anime_lists
 from tidecast.core.accounts import AccountPolicy, AccountService
 from tidecast.core.anime_lists import (
+    AnimeList,
     AnimeLists,
     TitleMatcher,
     clean_anime_list,
@@ -295,6 +298,22 @@ async def test_linking_a_mal_export_stores_the_list(
     assert (await lists.fetch(user)).anime_list_ids == [21, 9253, 31240]
 
 
+async def test_an_export_is_parsed_off_the_event_loop(
+    lists: AnimeLists, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 32 MB export takes a while to inflate and parse: the loop keeps serving."""
+    threads: list[int] = []
+
+    def parse(data: bytes) -> AnimeList:
+        threads.append(threading.get_ident())
+        return parse_mal_export(data)
+
+    monkeypatch.setattr(anime_lists, "parse_mal_export", parse)
+    user = await lists.link(alice, "myanimelist", mal_xml=MAL_EXPORT)
+    assert user.anime_list_ids == [21, 9253, 31240]
+    assert len(threads) == 1 and threads[0] != threading.get_ident()
+
+
 async def test_link_rules(lists: AnimeLists, accounts: AccountService, alice: User) -> None:
     with pytest.raises(InvalidInput):
         await lists.link(alice, "crunchyroll", user_name="x")
@@ -391,6 +410,37 @@ async def test_matching_items_pages_and_orders(
         user, q="PIECE", from_=0, size=10, order="title", direction="asc"
     )
     assert (total, [item.id for item in items]) == (1, [piece])
+
+
+async def test_the_title_matcher_is_built_once_per_list(
+    lists: AnimeLists,
+    accounts: AccountService,
+    playlists: PlaylistService,
+    alice: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[list[str]] = []
+
+    class CountingMatcher(TitleMatcher):
+        def __init__(self, titles: Iterable[str]) -> None:
+            built.append(list(titles))
+            super().__init__(built[-1])
+
+    monkeypatch.setattr(anime_lists, "TitleMatcher", CountingMatcher)
+    piece = await _add(playlists, NO_OWNER, "One Piece 1071")
+    gate = await _add(playlists, NO_OWNER, "Steins;Gate 01")
+    page = {"q": None, "from_": 0, "size": 10, "order": "id", "direction": None}
+    user = await accounts.set_anime_list(alice, [21], ["One Piece"])
+    for _ in range(3):
+        items, _total = await lists.matching_items(await accounts.get("alice"), **page)
+        assert [item.id for item in items] == [piece]
+    assert built == [["One Piece"]]
+
+    # A new list is a new matcher, even within the same second as the old one.
+    user = await accounts.set_anime_list(user, [9253], ["Steins;Gate"])
+    items, _total = await lists.matching_items(user, **page)
+    assert [item.id for item in items] == [gate]
+    assert built == [["One Piece"], ["Steins;Gate"]]
 
 
 async def test_matching_items_rules(

@@ -5,16 +5,12 @@ requests, which carry every call to a home."""
 
 from __future__ import annotations
 
-import json
 import logging
-import secrets
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import pytest
 import uvicorn
@@ -34,6 +30,7 @@ from tidecast.core.errors import (
     FeatureClosed,
     FetchRefused,
     InvalidInput,
+    NotFound,
     PayloadTooLarge,
     TidecastError,
 )
@@ -45,116 +42,10 @@ from tidecast.core.users import User
 from tidecast.engine.http_fetch import Fetcher
 from tidecast.storage.database import Database
 
+from support.fake_home import FakeHome, running_home
 from support.origin import Origin
 
 PASSWORD = "correct horse battery"
-
-
-@dataclass
-class FakeHome:
-    """The accounts of a home instance, as its command surface shows them."""
-
-    base: str = ""
-    instance: str = ""
-    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
-    calls: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
-    refuse: dict[str, tuple[int, str | None]] = field(default_factory=dict)
-    anime: tuple[list[int], list[str]] = ([], [])
-
-    def reset(self) -> None:
-        self.accounts.clear()
-        self.tokens.clear()
-        self.calls.clear()
-        self.refuse.clear()
-        self.anime = ([], [])
-
-    def commands(self) -> list[str]:
-        return [cmd for cmd, _, _ in self.calls]
-
-    def answer(self, cmd: str, body: dict[str, Any], token: str | None) -> tuple[int, Any]:
-        if cmd in self.refuse:
-            status, code = self.refuse[cmd]
-            return status, {"code": status, "message": {"code": code}} if code else {"code": status}
-        if cmd == "createUser":
-            if len(body.get("password", "")) < 8:
-                return 411, {"code": 411, "message": {"code": "PASSWORD_TOO_SHORT"}}
-            if body["login"] in self.accounts:
-                return 409, {"code": 409, "message": {"code": "USER_ALREADY_EXISTS"}}
-            self.accounts[body["login"]] = {
-                "password": body["password"],
-                "nickname": body.get("nickname", body["login"]),
-                "email": body.get("email"),
-                "anime_list_ids": [],
-                "anime_list_titles": [],
-            }
-            return 200, {"code": 200, "message": {"code": "USER_CREATED"}}
-        if cmd == "login":
-            account = self.accounts.get(body.get("username", ""))
-            if account is None or account["password"] != body.get("password"):
-                return 401, {"code": 401, "message": {"code": "LOG_ERROR"}}
-            token = secrets.token_urlsafe(16)
-            self.tokens[token] = body["username"]
-            return 200, {"token": token, "username": body["username"], "role": "user"}
-        if token is None:
-            return 401, {"code": 401}
-        name = self.tokens.get(token)
-        if name is None or name not in self.accounts:
-            return 401, {"code": 401, "message": {"code": "USER_UNKNOWN"}}
-        account = self.accounts[name]
-        if cmd == "editMyAccount":
-            account.update(body)
-            if "password" in body:
-                self.tokens = {t: n for t, n in self.tokens.items() if n != name}
-            return 200, {"code": 200, "message": {"code": "USER_EDITED"}}
-        if cmd == "deleteMyAccount":
-            del self.accounts[name]
-            return 200, {"code": 200, "message": {"code": "USER_DELETED"}}
-        if cmd == "refreshAnimeList":
-            if account.get("anime_list_to_fetch"):
-                account["anime_list_ids"], account["anime_list_titles"] = self.anime
-            return 200, None
-        if cmd == "getMyAccount":
-            shown = {key: value for key, value in account.items() if key != "password"}
-            return 200, {"login": name, "type": 1, **shown}
-        if cmd == "checkAuth":
-            return 200, {"username": name, "role": "user", "onlineAvailable": False}
-        return 404, {"code": 404, "message": {"code": "UNKNOWN_COMMAND"}}
-
-
-@contextmanager
-def running_home() -> Iterator[FakeHome]:
-    home = FakeHome()
-
-    async def command(request: Request) -> Response:
-        payload = json.loads(await request.body())
-        inner = payload.get("body") or {}
-        body, token = inner.get("body") or {}, inner.get("authorization")
-        home.calls.append((payload["cmd"], body, token))
-        status, data = home.answer(payload["cmd"], body, token)
-        if status == 200:
-            return JSONResponse({"err": False, "data": data})
-        return JSONResponse({"err": True, "data": data}, status_code=status)
-
-    app = Starlette(routes=[Route("/api/command", command, methods=["POST"])])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    home.instance = f"127.0.0.1:{sock.getsockname()[1]}"
-    home.base = f"http://{home.instance}"
-    config = uvicorn.Config(app, log_level="error", lifespan="off", ws="none", http="h11")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "home stand-in did not start"
-        time.sleep(0.01)
-    try:
-        yield home
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +67,14 @@ class World:
     online: OnlineAccounts
 
 
-def build_world(db: Database, fetcher: Fetcher, *, enabled: bool = True) -> World:
+def build_world(
+    db: Database,
+    fetcher: Fetcher,
+    *,
+    enabled: bool = True,
+    allow_private_homes: bool = True,
+    allow_user_creation: bool = True,
+) -> World:
     tokens = TokenService(db, 3600)
     accounts = AccountService(
         db, tokens, SecurityCode(), LoginThrottle(db, ThrottlePolicy()), AccountPolicy()
@@ -185,7 +83,17 @@ def build_world(db: Database, fetcher: Fetcher, *, enabled: bool = True) -> Worl
     lists = AnimeLists(
         accounts, PlaylistService(db), fetcher, anilist_url=nowhere, kitsu_url=nowhere
     )
-    online = OnlineAccounts(accounts, tokens, fetcher, lists, scheme="http", enabled=enabled)
+    # The stand-in home is on loopback: only an operator's setting lets a home be there.
+    online = OnlineAccounts(
+        accounts,
+        tokens,
+        fetcher,
+        lists,
+        scheme="http",
+        enabled=enabled,
+        allow_private_homes=allow_private_homes,
+        allow_user_creation=allow_user_creation,
+    )
     return World(accounts, tokens, online)
 
 
@@ -207,6 +115,89 @@ async def owner_of(world: World, token: str) -> str:
     return (await world.accounts.get_by_id(int(info.owner))).login
 
 
+# -- creating online accounts --------------------------------------------------------------
+
+
+async def test_register_creates_the_account_at_home_and_logs_in(
+    world: World, home: FakeHome
+) -> None:
+    login = f"Bob@{home.instance}"
+    await world.online.register(login, PASSWORD, nickname="Bobby", email="bob@example.org")
+
+    assert home.commands() == ["createUser", "login"]
+    assert home.calls[0][1] == {
+        "login": "bob",
+        "password": PASSWORD,
+        "nickname": "Bobby",
+        "email": "bob@example.org",
+    }
+    assert home.accounts["bob"]["password"] == PASSWORD
+    with pytest.raises(NotFound):  # storing it here is the caller's next step
+        await world.accounts.get(login)
+
+
+async def test_register_takes_a_home_account_whose_password_it_knows(
+    world: World, home: FakeHome
+) -> None:
+    """An earlier attempt may have created the account at home and failed here: a retry
+    with the same password goes through; someone else's account does not."""
+    home.accounts["bob"] = {"password": PASSWORD}
+    await world.online.register(f"bob@{home.instance}", PASSWORD)
+    assert home.commands() == ["createUser", "login"]
+
+    home.accounts["carol"] = {"password": "someone else's password"}
+    with pytest.raises(Conflict) as caught:
+        await world.online.register(f"carol@{home.instance}", PASSWORD)
+    assert caught.value.reason == "user_exists_online"
+    assert home.accounts["carol"] == {"password": "someone else's password"}
+
+
+async def test_register_refusals_never_reach_home(
+    world: World, home: FakeHome, db: Database, fetcher: Fetcher
+) -> None:
+    online = f"bob@{home.instance}"
+    refusals: list[tuple[str, str, dict[str, str], str | None]] = [
+        ("bob", PASSWORD, {}, None),
+        ("b o b@" + home.instance, PASSWORD, {}, "login_invalid"),
+        (online, "short", {}, "password_too_short"),
+        (online, PASSWORD, {"email": "not an address"}, None),
+        (online, PASSWORD, {"nickname": " "}, None),
+    ]
+    for login, password, extra, reason in refusals:
+        with pytest.raises(InvalidInput) as caught:
+            await world.online.register(login, password, **extra)
+        assert caught.value.reason == reason, login
+    await world.accounts.create(online, PASSWORD, trusted=True)
+    with pytest.raises(Conflict) as conflict:
+        await world.online.register(online.upper(), PASSWORD)
+    assert conflict.value.reason == "user_exists"
+
+    closed = build_world(db, fetcher, enabled=False)
+    with pytest.raises(FeatureClosed) as closing:
+        await closed.online.register(f"carol@{home.instance}", PASSWORD)
+    assert closing.value.reason == "online_disabled"
+    no_sign_up = build_world(db, fetcher, allow_user_creation=False)
+    with pytest.raises(FeatureClosed) as closing:
+        await no_sign_up.online.register(f"carol@{home.instance}", PASSWORD)
+    assert closing.value.reason == "creation_disabled"
+    assert home.calls == []
+    root = await world.accounts.create("root", PASSWORD, role="admin", trusted=True)
+    await no_sign_up.online.register(f"carol@{home.instance}", PASSWORD, actor=root)
+    assert home.commands() == ["createUser", "login"]
+
+
+async def test_register_when_the_home_refuses(world: World, home: FakeHome) -> None:
+    home.refuse["createUser"] = (403, "USER_CREATION_DISABLED")
+    with pytest.raises(AccessDenied, match=r"refused to create the account"):
+        await world.online.register(f"bob@{home.instance}", PASSWORD)
+    assert home.commands() == ["createUser"]
+    home.refuse.clear()
+    home.refuse["login"] = (401, "LOG_ERROR")
+    with pytest.raises(InvalidInput) as caught:
+        await world.online.register(f"bob@{home.instance}", PASSWORD)
+    assert caught.value.reason == "wrong_password"
+
+
 # -- converting to online ------------------------------------------------------------------
 
 
@@ -215,9 +206,7 @@ async def test_convert_to_online_creates_the_account_at_home(
 ) -> None:
     old = await world.tokens.issue(COMMAND_KIND, str(alice.id))
 
-    session, online_token = await world.online.convert_to_online(
-        alice, home.instance, PASSWORD, caller_is_local=True
-    )
+    session, online_token = await world.online.convert_to_online(alice, home.instance, PASSWORD)
 
     assert session.user.login == f"alice@{home.instance}"
     assert await owner_of(world, session.token) == f"alice@{home.instance}"
@@ -250,7 +239,7 @@ async def test_convert_to_online_refusals_leave_home_alone(
 ) -> None:
     arguments = {"instance": home.instance, "password": PASSWORD} | change
     with pytest.raises(error) as caught:
-        await world.online.convert_to_online(alice, **arguments, caller_is_local=True)
+        await world.online.convert_to_online(alice, **arguments)
     assert caught.value.reason == reason
     assert home.calls == []
     assert (await world.accounts.get("alice")).login == "alice"
@@ -261,18 +250,18 @@ async def test_who_cannot_convert(
 ) -> None:
     admin = await world.accounts.create("admin", PASSWORD, role="admin", trusted=True)
     with pytest.raises(InvalidInput) as caught:
-        await world.online.convert_to_online(admin, home.instance, PASSWORD, caller_is_local=True)
+        await world.online.convert_to_online(admin, home.instance, PASSWORD)
     assert caught.value.reason == "admin_convert"
     online = await world.accounts.create("bob@elsewhere.example", PASSWORD, trusted=True)
     with pytest.raises(InvalidInput):
-        await world.online.convert_to_online(online, home.instance, PASSWORD, caller_is_local=True)
+        await world.online.convert_to_online(online, home.instance, PASSWORD)
     guest = (await world.accounts.login_guest("visitor")).user
     with pytest.raises(AccessDenied):
-        await world.online.convert_to_online(guest, home.instance, "", caller_is_local=True)
+        await world.online.convert_to_online(guest, home.instance, "")
     closed = build_world(db, fetcher, enabled=False)
     user = await world.accounts.create("carol", PASSWORD, trusted=True)
     with pytest.raises(FeatureClosed):
-        await closed.online.convert_to_online(user, home.instance, PASSWORD, caller_is_local=True)
+        await closed.online.convert_to_online(user, home.instance, PASSWORD)
     assert home.calls == []
 
 
@@ -281,7 +270,7 @@ async def test_convert_to_online_when_the_name_is_taken(
 ) -> None:
     home.accounts["alice"] = {"password": "someone else's"}
     with pytest.raises(Conflict) as caught:
-        await world.online.convert_to_online(alice, home.instance, PASSWORD, caller_is_local=True)
+        await world.online.convert_to_online(alice, home.instance, PASSWORD)
     assert caught.value.reason == "user_exists_online"
     assert home.instance in caught.value.message
     assert (await world.accounts.get("alice")).login == "alice"
@@ -291,7 +280,7 @@ async def test_convert_to_online_when_the_name_is_taken(
     )
     home.calls.clear()
     with pytest.raises(Conflict) as caught:
-        await world.online.convert_to_online(alice, home.instance, PASSWORD, caller_is_local=True)
+        await world.online.convert_to_online(alice, home.instance, PASSWORD)
     assert caught.value.reason == "user_exists"
     assert home.calls == []
 
@@ -304,7 +293,7 @@ async def test_a_failed_conversion_removes_the_account_it_created(
 
     monkeypatch.setattr(world.accounts, "rename", rename_fails)
     with pytest.raises(Conflict):
-        await world.online.convert_to_online(alice, home.instance, PASSWORD, caller_is_local=True)
+        await world.online.convert_to_online(alice, home.instance, PASSWORD)
     assert home.commands() == ["createUser", "login", "deleteMyAccount"]
     assert home.accounts == {}
 
@@ -312,26 +301,43 @@ async def test_a_failed_conversion_removes_the_account_it_created(
 async def test_home_refusals_become_clear_errors(world: World, home: FakeHome, alice: User) -> None:
     home.refuse["createUser"] = (403, "USER_CREATE_ERROR")
     with pytest.raises(AccessDenied) as caught:
-        await world.online.convert_to_online(alice, home.instance, PASSWORD, caller_is_local=True)
+        await world.online.convert_to_online(alice, home.instance, PASSWORD)
     assert caught.value.message == (
         f"{home.instance} refused to create the account (USER_CREATE_ERROR)"
     )
     home.refuse["createUser"] = (404, "UNKNOWN_COMMAND")
     with pytest.raises(ContentUnavailable, match="is it a tidecast instance"):
-        await world.online.convert_to_online(alice, home.instance, PASSWORD, caller_is_local=True)
+        await world.online.convert_to_online(alice, home.instance, PASSWORD)
     home.refuse["createUser"] = (500, None)
     with pytest.raises(ContentUnavailable, match=r"failed to create the account \(HTTP 500\)"):
-        await world.online.convert_to_online(alice, home.instance, PASSWORD, caller_is_local=True)
+        await world.online.convert_to_online(alice, home.instance, PASSWORD)
     assert (await world.accounts.get("alice")).login == "alice"
 
 
-async def test_remote_callers_cannot_reach_private_homes(
-    world: World, home: FakeHome, alice: User
+async def test_private_homes_need_the_operators_setting(
+    world: World, home: FakeHome, alice: User, db: Database, fetcher: Fetcher
 ) -> None:
+    """Whoever calls, a loopback or private home is refused by default: the address was
+    named by whoever created the account, so a local caller's rights never apply."""
+    guarded = build_world(db, fetcher, allow_private_homes=False)
     with pytest.raises(FetchRefused):
-        await world.online.convert_to_online(alice, home.instance, PASSWORD, caller_is_local=False)
+        await guarded.online.convert_to_online(alice, home.instance, PASSWORD)
+    with pytest.raises(FetchRefused):
+        await guarded.online.register(f"bob@{home.instance}", PASSWORD)
+    session, token = await world.online.convert_to_online(alice, home.instance, PASSWORD)
+    home.calls.clear()
+    user = session.user
+    with pytest.raises(FetchRefused):
+        await guarded.online.check_online_token(user, token)
+    with pytest.raises(FetchRefused):
+        await guarded.online.push_edit(user, {"bio": "x"}, token)
+    with pytest.raises(FetchRefused):
+        await guarded.online.refresh_anime_list(user, token)
+    with pytest.raises(FetchRefused):
+        await guarded.online.convert_to_local(user, PASSWORD, token)
+    assert await guarded.online.login_at_home(user, PASSWORD) is None
     assert home.calls == []
-    assert (await world.accounts.get("alice")).login == "alice"
+    assert "bob" not in home.accounts
 
 
 async def test_an_unreachable_home(world: World, alice: User) -> None:
@@ -339,9 +345,7 @@ async def test_an_unreachable_home(world: World, alice: User) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(ContentUnavailable, match=r"cannot connect to 127\.0\.0\.1"):
-        await world.online.convert_to_online(
-            alice, f"127.0.0.1:{port}", PASSWORD, caller_is_local=True
-        )
+        await world.online.convert_to_online(alice, f"127.0.0.1:{port}", PASSWORD)
     assert (await world.accounts.get("alice")).login == "alice"
 
 
@@ -350,9 +354,7 @@ async def test_an_unreachable_home(world: World, alice: User) -> None:
 
 @pytest.fixture
 async def converted(world: World, home: FakeHome, alice: User) -> tuple[User, str]:
-    session, online_token = await world.online.convert_to_online(
-        alice, home.instance, PASSWORD, caller_is_local=True
-    )
+    session, online_token = await world.online.convert_to_online(alice, home.instance, PASSWORD)
     home.calls.clear()
     return session.user, online_token
 
@@ -361,24 +363,42 @@ async def test_edits_are_pushed_home(
     world: World, home: FakeHome, converted: tuple[User, str]
 ) -> None:
     user, token = converted
+    # What a client echoes (its unchanged type) and what stays local (the avatar) stay here.
     returned = await world.online.push_edit(
-        user,
-        {"bio": "hello", "avatar_file": "me.png", "type": 0, "anime_list_user": "Axel"},
-        token,
-        caller_is_local=True,
+        user, {"bio": "hello", "avatar_file": "me.png", "type": 1, "anime_list_user": "Axel"}, token
     )
     assert returned == token
     assert home.calls == [("editMyAccount", {"bio": "hello", "anime_list_user": "Axel"}, token)]
 
     home.calls.clear()
-    assert await world.online.push_edit(user, {"avatar_file": "x.png"}, token, caller_is_local=True)
+    assert await world.online.push_edit(user, {"avatar_file": "x.png"}, token)
     assert home.calls == []
 
     with pytest.raises(InvalidInput):
-        await world.online.push_edit(user, {"main_series_lang": "xx"}, token, caller_is_local=True)
+        await world.online.push_edit(user, {"main_series_lang": "xx"}, token)
     with pytest.raises(InvalidInput) as caught:
-        await world.online.push_edit(user, {"password": "short"}, token, caller_is_local=True)
+        await world.online.push_edit(user, {"password": "short"}, token)
     assert caught.value.reason == "password_too_short"
+    assert home.calls == []
+
+
+async def test_edits_the_local_account_would_refuse_never_go_home(
+    world: World, home: FakeHome, converted: tuple[User, str]
+) -> None:
+    """The caller stores an edit here once the home took it: what would be refused here
+    must be refused before the home sees it."""
+    user, token = converted
+    with pytest.raises(AccessDenied) as caught:
+        await world.online.push_edit(user, {"bio": "x", "type": 0}, token)
+    assert caught.value.reason == "cannot_change_type"
+    with pytest.raises(InvalidInput) as invalid:
+        await world.online.push_edit(user, {"bio": "x", "shoe_size": 44}, token)
+    assert invalid.value.field == "shoe_size"
+    root = await world.accounts.create("root", PASSWORD, role="admin", trusted=True)
+    guest = await world.accounts.edit(user.login, {"type": 2}, actor=root)
+    with pytest.raises(AccessDenied) as caught:
+        await world.online.push_edit(guest, {"bio": "x"}, token)
+    assert caught.value.reason == "guests_cannot_edit"
     assert home.calls == []
 
 
@@ -386,9 +406,7 @@ async def test_a_password_change_brings_a_new_online_token(
     world: World, home: FakeHome, converted: tuple[User, str]
 ) -> None:
     user, token = converted
-    fresh = await world.online.push_edit(
-        user, {"password": "a brand new password"}, token, caller_is_local=True
-    )
+    fresh = await world.online.push_edit(user, {"password": "a brand new password"}, token)
     assert fresh != token
     assert home.tokens == {fresh: "alice"}
     assert home.accounts["alice"]["password"] == "a brand new password"
@@ -399,14 +417,14 @@ async def test_a_refused_online_token(
 ) -> None:
     user, _ = converted
     with pytest.raises(AuthenticationRequired) as caught:
-        await world.online.push_edit(user, {"bio": "x"}, "forged", caller_is_local=True)
+        await world.online.push_edit(user, {"bio": "x"}, "forged")
     assert caught.value.reason == "invalid_online_token"
     with pytest.raises(AuthenticationRequired) as caught:
-        await world.online.push_edit(user, {"bio": "x"}, "", caller_is_local=True)
+        await world.online.push_edit(user, {"bio": "x"}, "")
     assert caught.value.reason == "online_token_missing"
     local = await world.accounts.create("dave", PASSWORD, trusted=True)
     with pytest.raises(InvalidInput) as caught:
-        await world.online.push_edit(local, {"bio": "x"}, "t", caller_is_local=True)
+        await world.online.push_edit(local, {"bio": "x"}, "t")
     assert caught.value.reason == "not_online"
 
 
@@ -416,7 +434,7 @@ async def test_refresh_pulls_the_list_from_home(
     user, token = converted
     home.anime = ([21, 9253], ["One Piece", "Steins;Gate"])
 
-    refreshed = await world.online.refresh_anime_list(user, token, caller_is_local=True)
+    refreshed = await world.online.refresh_anime_list(user, token)
 
     assert home.commands() == ["refreshAnimeList", "getMyAccount"]
     assert refreshed.anime_list_ids == [21, 9253]
@@ -426,16 +444,16 @@ async def test_refresh_pulls_the_list_from_home(
     assert stored.anime_list_last_modified_at is not None
 
     with pytest.raises(AuthenticationRequired):
-        await world.online.refresh_anime_list(user, None, caller_is_local=True)
+        await world.online.refresh_anime_list(user, None)
     home.refuse["refreshAnimeList"] = (500, "REFRESH_ANIME_LIST_ERROR")
     with pytest.raises(ContentUnavailable, match="REFRESH_ANIME_LIST_ERROR"):
-        await world.online.refresh_anime_list(user, token, caller_is_local=True)
+        await world.online.refresh_anime_list(user, token)
 
 
 async def test_refresh_of_a_local_account_fetches_itself(world: World, home: FakeHome) -> None:
     local = await world.accounts.create("erin", PASSWORD, trusted=True)
     with pytest.raises(InvalidInput) as caught:
-        await world.online.refresh_anime_list(local, None, caller_is_local=True)
+        await world.online.refresh_anime_list(local, None)
     assert caught.value.reason == "no_anime_list"
     assert home.calls == []
 
@@ -444,15 +462,12 @@ async def test_online_tokens_are_checked_at_home(
     world: World, home: FakeHome, converted: tuple[User, str]
 ) -> None:
     user, token = converted
-    assert await world.online.check_online_token(user, token, caller_is_local=True)
-    assert not await world.online.check_online_token(user, "forged", caller_is_local=True)
-    assert not await world.online.check_online_token(user, "", caller_is_local=True)
+    assert await world.online.check_online_token(user, token)
+    assert not await world.online.check_online_token(user, "forged")
+    assert not await world.online.check_online_token(user, "")
     home.accounts["mallory"] = {"password": "x" * 8}
     home.tokens["mallorys"] = "mallory"
-    assert not await world.online.check_online_token(user, "mallorys", caller_is_local=True)
-    # The home was named by whoever made the account: non-local rules by default.
-    with pytest.raises(FetchRefused):
-        await world.online.check_online_token(user, token)
+    assert not await world.online.check_online_token(user, "mallorys")
 
 
 # -- converting back -----------------------------------------------------------------------
@@ -464,9 +479,7 @@ async def test_convert_to_local_deletes_the_home_account(
     user, token = converted
     home.accounts["alice"]["password"] = "changed at home!"  # the home's password decides
 
-    session = await world.online.convert_to_local(
-        user, "changed at home!", token, caller_is_local=True
-    )
+    session = await world.online.convert_to_local(user, "changed at home!", token)
 
     assert session.user.login == "alice"
     assert await owner_of(world, session.token) == "alice"
@@ -482,38 +495,36 @@ async def test_convert_to_local_refusals(
 ) -> None:
     user, token = converted
     with pytest.raises(InvalidInput) as caught:
-        await world.online.convert_to_local(user, "wrong password!", token, caller_is_local=True)
+        await world.online.convert_to_local(user, "wrong password!", token)
     assert caught.value.reason == "wrong_password"
     assert "alice" in home.accounts
     home.refuse["deleteMyAccount"] = (500, "USER_DELETE_ERROR")
     with pytest.raises(ContentUnavailable, match="USER_DELETE_ERROR"):
-        await world.online.convert_to_local(user, PASSWORD, token, caller_is_local=True)
+        await world.online.convert_to_local(user, PASSWORD, token)
     assert (await world.accounts.get(user.login)).id == user.id
     del home.refuse["deleteMyAccount"]
     await world.accounts.create("alice", PASSWORD, trusted=True, nickname="another alice")
     home.calls.clear()
     with pytest.raises(Conflict) as caught:
-        await world.online.convert_to_local(user, PASSWORD, token, caller_is_local=True)
+        await world.online.convert_to_local(user, PASSWORD, token)
     assert caught.value.reason == "user_exists_locally"
     assert home.calls == []
     local = await world.accounts.get("alice")
     with pytest.raises(InvalidInput):
-        await world.online.convert_to_local(local, PASSWORD, token, caller_is_local=True)
+        await world.online.convert_to_local(local, PASSWORD, token)
 
 
 async def test_secrets_never_reach_messages_or_logs(
     world: World, home: FakeHome, alice: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    session, token = await world.online.convert_to_online(
-        alice, home.instance, PASSWORD, caller_is_local=True
-    )
+    session, token = await world.online.convert_to_online(alice, home.instance, PASSWORD)
     user = session.user
     messages: list[str] = []
     home.refuse["editMyAccount"] = (500, None)
     for attempt in (
-        world.online.push_edit(user, {"password": "new secret 123"}, token, caller_is_local=True),
-        world.online.convert_to_local(user, "not the password", token, caller_is_local=True),
+        world.online.push_edit(user, {"password": "new secret 123"}, token),
+        world.online.convert_to_local(user, "not the password", token),
     ):
         with pytest.raises(TidecastError) as caught:
             await attempt

@@ -41,6 +41,8 @@ def serving(data_dir: Path, services: AnimeServices) -> Iterator[str]:
         os.environ,
         TIDECAST_NETWORK_PROBE_TARGET="127.0.0.1:9",
         TIDECAST_ONLINE_SCHEME="http",
+        # Both instances are on loopback: homes there are refused unless allowed.
+        TIDECAST_ONLINE_ALLOW_PRIVATE_HOMES="true",
         TIDECAST_ANILIST_API_URL=services.anilist_url,
         TIDECAST_KITSU_API_URL=services.kitsu_url,
     )
@@ -171,16 +173,55 @@ def test_an_account_goes_online_at_another_instance_and_comes_back(tmp_path: Pat
         assert [item["id"] for item in listed["content"]] == [piece]
         assert listed["infos"]["count"] == 1
 
+        # A new password goes home too, and the caller stays logged in at A.
+        changed = ok(
+            a,
+            "editMyAccount",
+            {"password": "a brand new password"},
+            token=token,
+            online_token=online_token,
+        )["message"]["data"]
+        assert command(a, "getMyAccount", token=token)[0] == 401
+        token, online_token = changed["token"], changed["onlineAuthorization"]
+        assert ok(a, "getMyAccount", token=token)["login"] == f"alice@{home}"
+        assert ok(b, "login", {"username": "alice", "password": "a brand new password"})
+
         # Online -> local: deleted at B, a local account again at A.
         back = ok(
             a,
             "convertMyOnlineUserToLocal",
-            {"password": PASSWORD},
+            {"password": "a brand new password"},
             token=token,
             online_token=online_token,
         )
         assert back["message"]["code"] == "USER_DELETED_ONLINE"
         assert ok(a, "getMyAccount", token=back["message"]["data"]["token"])["login"] == "alice"
-        status, refused = command(b, "login", {"username": "alice", "password": PASSWORD})
+        status, refused = command(
+            b, "login", {"username": "alice", "password": "a brand new password"}
+        )
         assert status == 401 and refused["err"] is True
-        assert ok(a, "login", {"username": "alice", "password": PASSWORD})["username"] == "alice"
+        relogin = ok(a, "login", {"username": "alice", "password": "a brand new password"})
+        assert relogin["username"] == "alice"
+
+
+def test_an_online_account_is_created_at_its_home_first(tmp_path: Path) -> None:
+    with (
+        running_anime_services() as anime,
+        serving(tmp_path / "a", anime) as a,
+        serving(tmp_path / "b", anime) as b,
+    ):
+        home = b.removeprefix("http://")
+        created = ok(a, "createUser", {"login": f"bob@{home}", "password": PASSWORD})
+        assert created["message"]["code"] == "USER_CREATED"
+        at_home = ok(b, "login", {"username": "bob", "password": PASSWORD})
+        assert ok(b, "getMyAccount", token=at_home["token"])["login"] == "bob"
+        here = ok(a, "login", {"username": f"bob@{home}", "password": PASSWORD})
+        checked = ok(a, "checkAuth", token=here["token"], online_token=here["onlineToken"])
+        assert checked["onlineAvailable"] is True
+
+        # The home already has carol, with another password: nothing is created at A.
+        ok(b, "createUser", {"login": "carol", "password": "carol's own password"})
+        status, refused = command(a, "createUser", {"login": f"carol@{home}", "password": PASSWORD})
+        assert (status, refused["data"]["message"]["code"]) == (409, "USER_ALREADY_EXISTS_ONLINE")
+        status, _ = command(a, "login", {"username": f"carol@{home}", "password": PASSWORD})
+        assert status == 401

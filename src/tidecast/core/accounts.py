@@ -40,6 +40,10 @@ from tidecast.storage import playlist_repo, users_repo
 from tidecast.storage.database import Connection, Database
 from tidecast.storage.users_repo import UserRow
 
+RESERVED_LOGIN = "admin"
+"""Only the host's console or an operator may create it; it can never delete itself."""
+MAX_IDENTIFIER = 320
+"""Longest login or email worth looking up when logging in."""
 ONLINE_WINDOW_SECONDS = 15 * 60
 """A user counts as logged in (``flag_logged_in``) this long after their last login."""
 GUEST_BUSY_SECONDS = 60 * 60
@@ -60,6 +64,7 @@ class AccountPolicy:
     allow_guest_login: bool = True
     allow_custom_guests: bool = True
     online_accounts: bool = True
+    max_temporary_guests: int = 50
 
 
 class AccountService:
@@ -133,6 +138,7 @@ class AccountService:
         security_code: object = None,
         actor: User | None = None,
         trusted: bool = False,
+        address: str | None = None,
     ) -> User:
         """Create an account. ``trusted`` is the host's own console (CLI), which may do
         anything; otherwise an operator needs an operator actor or the security code."""
@@ -143,6 +149,10 @@ class AccountService:
         actor_is_operator = actor is not None and actor.type == Role.OPERATOR
         if not trusted and not actor_is_operator and not self._policy.allow_user_creation:
             raise FeatureClosed("creating accounts is disabled", reason="creation_disabled")
+        if login == RESERVED_LOGIN and not (trusted or actor_is_operator):
+            raise AccessDenied(f"the login {RESERVED_LOGIN!r} is reserved", reason="unauthorized")
+        if not (trusted or actor_is_operator):
+            await self._throttle.note_creation(address)
         if is_online(login):
             if not self._policy.online_accounts:
                 raise FeatureClosed(
@@ -175,7 +185,7 @@ class AccountService:
         if (
             wanted == Role.OPERATOR
             and not (trusted or actor_is_operator)
-            and not self.security_code.consume(security_code)
+            and not self.security_code.consume(security_code, address)
         ):
             raise AccessDenied("an operator or the security code is needed", reason="unauthorized")
         if needs_password:
@@ -193,9 +203,19 @@ class AccountService:
         same_nick = await users_repo.by_nickname(conn, row.nickname)
         if same_nick is not None and same_nick.id != row.id:
             raise Conflict("nickname already in use", field="nickname", reason="nickname_taken")
+        if "@" in row.login:
+            # An online login equal to someone's email would take over their email login.
+            mail_owner = await users_repo.by_email(conn, row.login)
+            if mail_owner is not None and mail_owner.id != row.id:
+                raise Conflict(
+                    f"user {row.login} already exists", field="login", reason="user_exists"
+                )
         if row.email:
             same_mail = await users_repo.by_email(conn, row.email)
             if same_mail is not None and same_mail.id != row.id:
+                raise Conflict("email already in use", field="email", reason="email_taken")
+            login_owner = await users_repo.by_login(conn, row.email)
+            if login_owner is not None and login_owner.id != row.id:
                 raise Conflict("email already in use", field="email", reason="email_taken")
 
     # -- editing -------------------------------------------------------------------------
@@ -224,8 +244,6 @@ class AccountService:
             new_type = changes.pop("type")
             if new_type not in (0, 1, 2) or isinstance(new_type, bool):
                 raise InvalidInput("type must be 0, 1 or 2", field="type")
-            if user.type == Role.OPERATOR and new_type != Role.OPERATOR:
-                await self._keep_an_operator(user)
         return await self._apply(user, changes, new_type=new_type)
 
     async def _apply(
@@ -252,6 +270,8 @@ class AccountService:
         updated = UserRow(**{**_fields(user), **values})
         async with self._db.write() as conn:
             await self._check_unique(conn, updated)
+            if user.type == Role.OPERATOR and values.get("type", Role.OPERATOR) != Role.OPERATOR:
+                await self._keep_an_operator(conn, user)
             assert user.id is not None
             await users_repo.update_values(conn, user.id, values)
         self._forget(user.id)
@@ -264,16 +284,19 @@ class AccountService:
         user = await self.get(login)
         await self._apply(user, {"password": password})
 
-    async def reset_password(self, login: str, password: str, security_code: object) -> None:
-        """Seed 003 ``resetUserPassword`` for a local account: needs the security code."""
+    async def reset_password(
+        self, login: str, password: str, security_code: object, *, address: str | None = None
+    ) -> None:
+        """Seed 003 ``resetUserPassword`` for a local account: needs the security code,
+        checked first so that the answer tells nothing about which accounts exist."""
         check_strength(password)
-        user = await self.get(login)
-        if is_online(user.login):
+        if is_online(normalize_login(login)):
             raise InvalidInput(
                 "online accounts reset their password at their home instance", reason="online_reset"
             )
-        if not self.security_code.consume(security_code):
+        if not self.security_code.consume(security_code, address):
             raise AccessDenied("wrong security code", reason="wrong_security_code")
+        user = await self.get(login)
         await self._apply(user, {"password": password})
 
     async def set_anime_list(self, user: User, ids: list[int], titles: list[str]) -> User:
@@ -312,35 +335,30 @@ class AccountService:
                 raise AuthenticationRequired("log in as an operator to delete accounts")
             self.require_operator(actor)
         user = await self.get(login)
-        if user.login == "admin":
+        if user.login == RESERVED_LOGIN and not trusted:
             raise AccessDenied("the admin account cannot be deleted", reason="admin_undeletable")
-        if user.type == Role.OPERATOR:
-            await self._keep_an_operator(user)
         await self._remove(user)
 
     async def delete_self(self, user: User) -> None:
-        if user.login == "admin":
+        if user.login == RESERVED_LOGIN:
             raise AccessDenied("the admin account cannot be deleted", reason="admin_undeletable")
-        if user.type == Role.OPERATOR:
-            await self._keep_an_operator(user)
         await self._remove(user)
 
     async def _remove(self, user: User) -> None:
         assert user.id is not None
         async with self._db.write() as conn:
+            if user.type == Role.OPERATOR:
+                await self._keep_an_operator(conn, user)
             await playlist_repo.forget_viewer(conn, user.id)
             await users_repo.remove(conn, user.id)
         self._forget(user.id)
         await self._tokens.revoke_owner(str(user.id))
 
-    async def _keep_an_operator(self, user: User) -> None:
-        async with self._db.read() as conn:
-            operators = [
-                u
-                for u in await users_repo.all_users(conn, public_only=False)
-                if u.type == Role.OPERATOR and u.id != user.id
-            ]
-        if not operators:
+    async def _keep_an_operator(self, conn: Connection, user: User) -> None:
+        """Inside the write that removes or demotes ``user``: refuse if no operator would
+        remain (the other operators' rows are locked, so concurrent removals serialise)."""
+        assert user.id is not None
+        if await users_repo.count_operators_locked(conn, user.id) == 0:
             raise AccessDenied("the last operator cannot be removed", reason="admin_undeletable")
 
     # -- logging in ----------------------------------------------------------------------
@@ -357,13 +375,16 @@ class AccountService:
             user = await users_repo.by_login(conn, key)
             if user is None and "@" in key:
                 user = await users_repo.by_email(conn, key)
-        account = user.login if user is not None else key
-        await self._throttle.check(account, address)
-        stored = user.password_hash if user is not None else None
-        if not await verify_password(stored, password or "") or user is None:
-            await self._throttle.failed(account, address)
+        if len(key) > MAX_IDENTIFIER:
             raise AuthenticationRequired("wrong login or password", reason="bad_credentials")
-        await self._throttle.succeeded(account)
+        account = user.login if user is not None else key
+        async with self._throttle.guard(account, address):
+            await self._throttle.check(account, address)
+            stored = user.password_hash if user is not None else None
+            if not await verify_password(stored, password or "") or user is None:
+                await self._throttle.failed(account, address)
+                raise AuthenticationRequired("wrong login or password", reason="bad_credentials")
+            await self._throttle.succeeded(account)
         return user
 
     async def login(
@@ -379,7 +400,11 @@ class AccountService:
         user = await self.authenticate(identifier, password, address=address)
         values: dict[str, Any] = {"last_login_at": int(time.time())}
         if security_code not in (None, "") and user.type != Role.OPERATOR:
-            if not self.security_code.consume(security_code):
+            if is_online(user.login):
+                raise AccessDenied(
+                    "Admin accounts are not allowed to be created online", reason="online_admin"
+                )
+            if not self.security_code.consume(security_code, address):
                 raise AccessDenied("wrong security code", reason="wrong_security_code")
             values["type"] = int(Role.OPERATOR)
         assert user.id is not None
@@ -397,7 +422,11 @@ class AccountService:
         async with self._db.write() as conn:
             guest = await users_repo.free_guest(conn, now - GUEST_BUSY_SECONDS)
             if guest is None:
-                if not self._policy.allow_custom_guests:
+                if (
+                    not self._policy.allow_custom_guests
+                    or await users_repo.count_temporary_guests(conn)
+                    >= self._policy.max_temporary_guests
+                ):
                     raise Conflict("no guest account is free", reason="no_guest_free")
                 base = normalize_login(name) if name else f"guest-{secrets.token_hex(3)}"
                 if is_online(base):
@@ -415,6 +444,8 @@ class AccountService:
             assert guest.id is not None
             await users_repo.update_values(conn, guest.id, {"last_login_at": now})
         self._forget(guest.id)
+        # A reused guest account starts afresh: the previous guest's tokens end.
+        await self._tokens.revoke_owner(str(guest.id))
         token = await self._tokens.issue(COMMAND_KIND, str(guest.id))
         return Session(UserRow(**{**_fields(guest), "last_login_at": now}), token)
 
@@ -452,6 +483,12 @@ class AccountService:
     def _forget(self, user_id: int) -> None:
         self._changes += 1
         self._recent.pop(user_id, None)
+
+    async def new_session(self, user: User) -> Session:
+        """A fresh login token for an account that proved itself another way (e.g. it just
+        changed its password, which ends its other sessions)."""
+        assert user.id is not None
+        return Session(user, await self._tokens.issue(COMMAND_KIND, str(user.id)))
 
     async def logout(self, token: str) -> None:
         await self._tokens.revoke(token)

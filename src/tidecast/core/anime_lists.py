@@ -23,6 +23,7 @@ shorter than :data:`MIN_CONTAINED_CHARS` match only whole titles ("K", "Air").
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 import zlib
@@ -58,6 +59,8 @@ PAGE_SIZE = 500
 MAX_PAGE_SIZE = 10_000
 API_MAX_BYTES = 16 * 1024 * 1024
 MIN_CONTAINED_CHARS = 4
+MATCHER_CACHE_SIZE = 64
+"""Users whose title matcher is kept between ``getAnimeList`` calls."""
 ORDERS = ("title", "id")
 
 ANILIST_QUERY = """
@@ -92,6 +95,7 @@ class AnimeLists:
         self._fetcher = fetcher
         self._anilist_url = anilist_url
         self._kitsu_url = kitsu_url.rstrip("/")
+        self._matchers: dict[int, tuple[int | None, list[str], TitleMatcher]] = {}
 
     async def link(
         self,
@@ -117,7 +121,8 @@ class AnimeLists:
         if source == "myanimelist":
             if not mal_xml:
                 raise MissingParameter("a MyAnimeList export file is required", field="file")
-            export = parse_mal_export(mal_xml)
+            # Inflating and parsing up to MAX_EXPORT_BYTES of XML takes a while: not on the loop.
+            export = await asyncio.to_thread(parse_mal_export, mal_xml)
             name = _check_user_name(user_name) if user_name else export.user_name
             user = await self._accounts.edit_self(
                 user, {"anime_list_to_fetch": source, "anime_list_user": name}
@@ -187,7 +192,7 @@ class AnimeLists:
             raise InvalidInput("direction must be asc or desc", field="direction")
         if user.type == Role.GUEST or not user.anime_list_titles:
             return [], 0
-        matcher = TitleMatcher(user.anime_list_titles)
+        matcher = self._matcher(user)
         matched: list[PlaylistItem] = []
         assert user.id is not None
         for owner in dict.fromkeys((NO_OWNER, user.login)):
@@ -207,6 +212,24 @@ class AnimeLists:
         if direction.lower() == "desc":
             matched.reverse()
         return matched[from_ : from_ + size], len(matched)
+
+    def _matcher(self, user: User) -> TitleMatcher:
+        """The user's list as a matcher, built once per version of the list.
+
+        A version is the list's ``anime_list_last_modified_at``; as that counts whole
+        seconds, the titles are compared too (cheap next to normalising them all).
+        """
+        assert user.id is not None
+        version = user.anime_list_last_modified_at
+        cached = self._matchers.pop(user.id, None)
+        if cached is not None and cached[0] == version and cached[1] == user.anime_list_titles:
+            matcher = cached[2]
+        else:
+            matcher = TitleMatcher(user.anime_list_titles)
+        while len(self._matchers) >= MATCHER_CACHE_SIZE:
+            del self._matchers[next(iter(self._matchers))]  # the least recently used
+        self._matchers[user.id] = (version, user.anime_list_titles, matcher)
+        return matcher
 
     # -- AniList ---------------------------------------------------------------------------
 

@@ -1,8 +1,17 @@
-"""Login throttling per account and per address, with lockouts that end by themselves."""
+"""Login throttling per account and per address, with lockouts that end by themselves.
+
+Attempts on one account or from one address are handled one at a time (``guard``), so a
+burst of concurrent guesses is counted like the same guesses in a row. Keys are stored as
+SHA-256 digests: a failed login's identifier is attacker-chosen text.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from tidecast.core.errors import Conflict, TooManyAttempts
@@ -23,19 +32,45 @@ class LoginThrottle:
     def __init__(self, db: Database, policy: ThrottlePolicy) -> None:
         self._db = db
         self._policy = policy
+        self._locks: dict[str, asyncio.Lock] = {}
 
     @staticmethod
     def keys(account: str, address: str | None) -> list[str]:
-        keys = [f"account:{account.lower()}"]
+        digest = hashlib.sha256(account.lower().encode()).hexdigest()
+        keys = [f"account:{digest}"]
         if address:
             keys.append(f"address:{address}")
         return keys
 
+    @asynccontextmanager
+    async def guard(self, account: str, address: str | None) -> AsyncIterator[None]:
+        """Serialise attempts on this account and from this address (in this process)."""
+        async with AsyncExitStack() as stack:
+            for key in sorted(self.keys(account, address)):
+                lock = self._locks.get(key)
+                if lock is None:
+                    if len(self._locks) > 10_000:
+                        self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+                    lock = self._locks[key] = asyncio.Lock()
+                await stack.enter_async_context(lock)
+            yield
+
+    async def note_creation(self, address: str | None) -> None:
+        """Count an account creation from ``address``; too many in a window lock it out."""
+        if not address:
+            return
+        key = f"create:{address}"
+        await self._check_keys([key])
+        await self._count([key], self._policy.address_failures)
+
     async def check(self, account: str, address: str | None) -> None:
         """Raise TooManyAttempts while the account or the address is locked out."""
+        await self._check_keys(self.keys(account, address))
+
+    async def _check_keys(self, keys: list[str]) -> None:
         now = int(time.time())
         async with self._db.read() as conn:
-            rows = await users_repo.failures_of(conn, self.keys(account, address))
+            rows = await users_repo.failures_of(conn, keys)
         until = max((row.locked_until or 0 for row in rows), default=0)
         if until > now:
             raise TooManyAttempts(
@@ -48,24 +83,25 @@ class LoginThrottle:
         # loser retries, then sees the winner's row.
         for attempt in range(3):
             try:
-                await self._count_failure(account, address)
+                await self._count(self.keys(account, address), None)
                 return
             except Conflict:
                 if attempt == 2:
                     raise
 
-    async def _count_failure(self, account: str, address: str | None) -> None:
+    async def _count(self, keys: list[str], limit_for_all: int | None) -> None:
         now = int(time.time())
         policy = self._policy
         async with self._db.write() as conn:
-            keys = self.keys(account, address)
+            await users_repo.purge_failures(conn, now - policy.window_seconds, now)
             rows = {r.key: r for r in await users_repo.failures_of(conn, keys)}
             for key in keys:
-                limit = (
-                    policy.account_failures
-                    if key.startswith("account:")
-                    else policy.address_failures
-                )
+                if limit_for_all is not None:
+                    limit = limit_for_all
+                elif key.startswith("account:"):
+                    limit = policy.account_failures
+                else:
+                    limit = policy.address_failures
                 row = rows.get(key)
                 # A window that has passed, or a lockout that has ended, starts afresh: the
                 # next failure after a lockout must not lock again at once.

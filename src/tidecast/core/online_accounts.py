@@ -7,10 +7,13 @@ the account is an ordinary local one named by the part before the ``@``.
 
 The online token is the home's own login token for that account. This instance never
 stores it: it is handed to the client, which sends it back as ``onlineAuthorization``.
-Every request goes through the Fetcher, so a caller that is not local cannot make this
-instance talk to a loopback or private address. Errors the home answers become core
-errors naming the instance and the home's code; tokens and passwords never appear in a
-message or a log line.
+
+A home is named by whoever created or converted the account, so every request to one
+goes through the Fetcher under the same rule, whoever is calling: a loopback or private
+address is refused unless the operator allowed private homes (``allow_private_homes``,
+for tests and LANs of instances). A caller's own locality never widens it. Errors the
+home answers become core errors naming the instance and the home's code; tokens and
+passwords never appear in a message or a log line.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from tidecast.core.users import (
     Role,
     User,
     check_changes,
+    check_email,
+    check_nickname,
     home_instance,
     is_online,
     local_part,
@@ -52,8 +57,9 @@ log = logging.getLogger(__name__)
 
 HOME_MAX_BYTES = 16 * 1024 * 1024
 """Largest answer read from a home instance (a profile with a long anime list)."""
-PUSHED_FIELDS = EDITABLE_FIELDS | {"password"}
-"""What an edit of an online account sends home (the avatar file stays local)."""
+LOCAL_ONLY_FIELDS = frozenset({"avatar_file", "type", "password"})
+"""Edit keys that are not profile fields: the avatar file stays local, the type cannot
+change, and the password is checked apart (it goes home too)."""
 _CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
@@ -70,9 +76,10 @@ class HomeAnswer:
 class HomeClient:
     """Sends seed-003 commands to other tidecast instances."""
 
-    def __init__(self, fetcher: Fetcher, scheme: str) -> None:
+    def __init__(self, fetcher: Fetcher, scheme: str, *, allow_private: bool) -> None:
         self._fetcher = fetcher
         self._scheme = scheme
+        self._allow_private = allow_private
 
     async def command(
         self,
@@ -81,7 +88,6 @@ class HomeClient:
         body: dict[str, Any] | None = None,
         *,
         authorization: str | None = None,
-        caller_is_local: bool,
     ) -> HomeAnswer:
         payload: dict[str, Any] = {"body": body or {}}
         if authorization is not None:
@@ -90,7 +96,7 @@ class HomeClient:
             "POST",
             f"{self._scheme}://{instance}/api/command",
             json={"cmd": cmd, "body": payload},
-            caller_is_local=caller_is_local,
+            caller_is_local=self._allow_private,
             max_bytes=HOME_MAX_BYTES,
         )
         data = answer.get("data")
@@ -154,7 +160,8 @@ def home_error(instance: str, answer: HomeAnswer, doing: str) -> TidecastError:
 
 
 class OnlineAccounts:
-    """Converting accounts to and from online ones, and keeping them in step with home."""
+    """Creating online accounts, converting accounts to and from online ones, and keeping
+    them in step with their home."""
 
     def __init__(
         self,
@@ -165,15 +172,72 @@ class OnlineAccounts:
         *,
         scheme: str,
         enabled: bool = True,
+        allow_private_homes: bool = False,
+        allow_user_creation: bool = True,
     ) -> None:
         self._accounts = accounts
         self._tokens = tokens
-        self._home = HomeClient(fetcher, scheme)
+        self._home = HomeClient(fetcher, scheme, allow_private=allow_private_homes)
         self._anime_lists = anime_lists
         self._enabled = enabled
+        self._allow_user_creation = allow_user_creation
+
+    async def register(
+        self,
+        login: str,
+        password: str,
+        *,
+        nickname: str | None = None,
+        email: str | None = None,
+        actor: User | None = None,
+    ) -> None:
+        """Create the online account ``login`` (``name@instance``) at its home.
+
+        The home's ``createUser`` then its ``login``, which proves the account works with
+        ``password``; the caller then stores the account here (``AccountService.create``,
+        with the same password). Nothing is sent home unless online accounts and account
+        creation (or an operator ``actor``) are allowed here, the login is free here and
+        the password strong enough. A home that already has the account takes it as it
+        is when ``password`` logs in to it (an earlier attempt whose local half failed);
+        otherwise Conflict ``user_exists_online``.
+        """
+        if not self._enabled:
+            raise FeatureClosed(
+                "Creating online accounts is not allowed on this instance",
+                reason="online_disabled",
+            )
+        operator = actor is not None and actor.type == Role.OPERATOR
+        if not self._allow_user_creation and not operator:
+            raise FeatureClosed("creating accounts is disabled", reason="creation_disabled")
+        login = normalize_login(login)
+        if not is_online(login):
+            raise InvalidInput("an online login is name@instance", field="login")
+        check_strength(password)
+        profile: dict[str, str] = {}
+        if nickname:
+            profile["nickname"] = check_nickname(nickname)
+        if email_address := check_email(email):
+            profile["email"] = email_address
+        await self._check_free(login, "user_exists")
+        instance, name = home_instance(login), local_part(login)
+        created = await self._home.command(
+            instance, "createUser", {"login": name, "password": password, **profile}
+        )
+        exists = not created.ok and created.code == "USER_ALREADY_EXISTS"
+        if not created.ok and not exists:
+            raise home_error(instance, created, "create the account")
+        try:
+            await self._home_login(instance, name, password)
+        except InvalidInput as exc:
+            if not exists or exc.reason != "wrong_password":
+                raise
+            raise Conflict(
+                f"{instance} already has an account named {name}", reason="user_exists_online"
+            ) from None
+        log.info("account %s %s at %s", name, "found" if exists else "created", instance)
 
     async def convert_to_online(
-        self, user: User, instance: str, password: str, *, caller_is_local: bool
+        self, user: User, instance: str, password: str
     ) -> tuple[Session, str]:
         """Create the account at ``instance`` and become ``login@instance`` here.
 
@@ -203,7 +267,6 @@ class OnlineAccounts:
             "createUser",
             {"login": name, "password": password, "nickname": user.nickname}
             | ({"email": user.email} if user.email else {}),
-            caller_is_local=caller_is_local,
         )
         if not created.ok:
             if created.code == "USER_ALREADY_EXISTS":
@@ -213,18 +276,16 @@ class OnlineAccounts:
             raise home_error(instance, created, "create the account")
         online_token: str | None = None
         try:
-            online_token = await self._home_login(instance, name, password, caller_is_local)
+            online_token = await self._home_login(instance, name, password)
             renamed = await self._accounts.rename(user, new_login)
         except Exception:
-            await self._undo_creation(instance, name, online_token, caller_is_local)
+            await self._undo_creation(instance, name, online_token)
             raise
         log.info("account %s is now online at %s", name, instance)
-        await self._push_profile(renamed, instance, online_token, caller_is_local)
+        await self._push_profile(renamed, instance, online_token)
         return await self._new_session(renamed), online_token
 
-    async def convert_to_local(
-        self, user: User, password: str, online_token: str, *, caller_is_local: bool
-    ) -> Session:
+    async def convert_to_local(self, user: User, password: str, online_token: str) -> Session:
         """Delete the account at its home and become a local account again.
 
         The password is checked by the home (its ``login``); it becomes the local
@@ -239,10 +300,8 @@ class OnlineAccounts:
         await self._check_free(name, "user_exists_locally")
         if not password:
             raise InvalidInput("password is required", field="password", reason="wrong_password")
-        token = await self._home_login(instance, name, password, caller_is_local)
-        deleted = await self._home.command(
-            instance, "deleteMyAccount", authorization=token, caller_is_local=caller_is_local
-        )
+        token = await self._home_login(instance, name, password)
+        deleted = await self._home.command(instance, "deleteMyAccount", authorization=token)
         if not deleted.ok:
             raise home_error(instance, deleted, "delete the account")
         renamed = await self._accounts.rename(user, name)
@@ -252,19 +311,27 @@ class OnlineAccounts:
         log.info("account %s left %s and is local again", name, instance)
         return await self._new_session(renamed)
 
-    async def push_edit(
-        self, user: User, changes: dict[str, Any], online_token: str, *, caller_is_local: bool
-    ) -> str:
+    async def push_edit(self, user: User, changes: dict[str, Any], online_token: str) -> str:
         """Send an online account's profile changes home (``editMyAccount``).
 
-        Only profile fields and the password go home; the avatar stays local. A password
-        change ends the home's sessions, so the account logs in there again and the new
-        online token is returned; otherwise ``online_token`` is.
+        Nothing is stored here: the caller applies ``changes`` locally
+        (``AccountService.edit_self``) once this returns, so a refused push changes
+        nothing. Before anything is sent, ``changes`` are checked as the local edit
+        will check them (guests, type, unknown fields, values, password strength); only
+        a clash with another local account's nickname or email can still be found
+        after the home took the edit. The avatar stays local. A password change ends the
+        home's sessions, so the account logs in there again and the new online token is
+        returned; otherwise ``online_token`` is.
         """
         instance = self._home_of(user)
-        pushed = {key: value for key, value in changes.items() if key in PUSHED_FIELDS}
-        password = pushed.pop("password", None)
-        pushed = check_changes(pushed)
+        if user.type == Role.GUEST:
+            raise AccessDenied("guests cannot edit their account", reason="guests_cannot_edit")
+        if "type" in changes and changes["type"] != user.type:
+            raise AccessDenied("you cannot change your own type", reason="cannot_change_type")
+        pushed = check_changes(
+            {key: value for key, value in changes.items() if key not in LOCAL_ONLY_FIELDS}
+        )
+        password = changes.get("password")
         if password is not None:
             if not isinstance(password, str):
                 raise InvalidInput("password must be text", field="password")
@@ -274,21 +341,15 @@ class OnlineAccounts:
             return online_token
         _require_token(online_token)
         answer = await self._home.command(
-            instance,
-            "editMyAccount",
-            pushed,
-            authorization=online_token,
-            caller_is_local=caller_is_local,
+            instance, "editMyAccount", pushed, authorization=online_token
         )
         if not answer.ok:
             raise home_error(instance, answer, "edit the account")
         if password is None:
             return online_token
-        return await self._home_login(instance, local_part(user.login), password, caller_is_local)
+        return await self._home_login(instance, local_part(user.login), password)
 
-    async def refresh_anime_list(
-        self, user: User, online_token: str | None, *, caller_is_local: bool
-    ) -> User:
+    async def refresh_anime_list(self, user: User, online_token: str | None) -> User:
         """Bring the user's anime list up to date and return the user.
 
         An account this instance is home to fetches its list itself. An online account
@@ -301,14 +362,10 @@ class OnlineAccounts:
             return user
         instance = home_instance(user.login)
         token = _require_token(online_token)
-        refreshed = await self._home.command(
-            instance, "refreshAnimeList", authorization=token, caller_is_local=caller_is_local
-        )
+        refreshed = await self._home.command(instance, "refreshAnimeList", authorization=token)
         if not refreshed.ok:
             raise home_error(instance, refreshed, "refresh the anime list")
-        account = await self._home.command(
-            instance, "getMyAccount", authorization=token, caller_is_local=caller_is_local
-        )
+        account = await self._home.command(instance, "getMyAccount", authorization=token)
         if not account.ok:
             raise home_error(instance, account, "show the account")
         if not isinstance(account.data, dict):
@@ -318,26 +375,34 @@ class OnlineAccounts:
         )
         return await self._accounts.set_anime_list(user, ids, titles)
 
-    async def check_online_token(
-        self, user: User, online_token: str, *, caller_is_local: bool = False
-    ) -> bool:
+    async def check_online_token(self, user: User, online_token: str) -> bool:
         """Whether the home accepts ``online_token`` as this account's (``checkAuth``).
 
-        A home that cannot be reached is ContentUnavailable, not False. Non-local rules
-        apply by default: the home was named by whoever created the account.
+        A home that cannot be reached is ContentUnavailable, not False.
         """
         instance = self._home_of(user)
         if not online_token:
             return False
-        answer = await self._home.command(
-            instance, "checkAuth", authorization=online_token, caller_is_local=caller_is_local
-        )
+        answer = await self._home.command(instance, "checkAuth", authorization=online_token)
         if not answer.ok:
             if answer.status in (401, 403):
                 return False
             raise home_error(instance, answer, "check the online token")
         data = answer.data
         return isinstance(data, dict) and data.get("username") == local_part(user.login)
+
+    async def login_at_home(self, user: User, password: str) -> str | None:
+        """The online token for an online account that just logged in locally, or None when
+        its home cannot be reached or refuses (the local login stands on its own)."""
+        if not is_online(user.login):
+            return None
+        try:
+            return await self._home_login(
+                home_instance(user.login), local_part(user.login), password
+            )
+        except TidecastError as exc:
+            log.info("online login at %s failed: %s", home_instance(user.login), exc.message)
+            return None
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -356,29 +421,9 @@ class OnlineAccounts:
             return
         raise Conflict(f"a local account named {login} already exists", reason=reason)
 
-    async def login_at_home(
-        self, user: User, password: str, *, caller_is_local: bool
-    ) -> str | None:
-        """The online token for an online account that just logged in locally, or None when
-        its home cannot be reached or refuses (the local login stands on its own)."""
-        if not is_online(user.login):
-            return None
-        try:
-            return await self._home_login(
-                home_instance(user.login), local_part(user.login), password, caller_is_local
-            )
-        except TidecastError as exc:
-            log.info("online login at %s failed: %s", home_instance(user.login), exc.message)
-            return None
-
-    async def _home_login(
-        self, instance: str, name: str, password: str, caller_is_local: bool
-    ) -> str:
+    async def _home_login(self, instance: str, name: str, password: str) -> str:
         answer = await self._home.command(
-            instance,
-            "login",
-            {"username": name, "password": password},
-            caller_is_local=caller_is_local,
+            instance, "login", {"username": name, "password": password}
         )
         if not answer.ok:
             if answer.status == 401:
@@ -393,35 +438,25 @@ class OnlineAccounts:
             raise ContentUnavailable(f"{instance} sent no token", reason="online_error")
         return token
 
-    async def _push_profile(
-        self, user: User, instance: str, online_token: str, caller_is_local: bool
-    ) -> None:
+    async def _push_profile(self, user: User, instance: str, online_token: str) -> None:
         profile = _profile(user)
         if not profile:
             return
         try:
             answer = await self._home.command(
-                instance,
-                "editMyAccount",
-                profile,
-                authorization=online_token,
-                caller_is_local=caller_is_local,
+                instance, "editMyAccount", profile, authorization=online_token
             )
         except TidecastError as exc:
             answer = HomeAnswer(False, 0, type(exc).__name__, None)
         if not answer.ok:
             log.warning("profile of %s not copied to %s (%s)", user.login, instance, answer.code)
 
-    async def _undo_creation(
-        self, instance: str, name: str, token: str | None, caller_is_local: bool
-    ) -> None:
+    async def _undo_creation(self, instance: str, name: str, token: str | None) -> None:
         if token is None:
             log.warning("account %s was created at %s but could not be removed", name, instance)
             return
         try:
-            answer = await self._home.command(
-                instance, "deleteMyAccount", authorization=token, caller_is_local=caller_is_local
-            )
+            answer = await self._home.command(instance, "deleteMyAccount", authorization=token)
         except TidecastError:
             answer = HomeAnswer(False, 0, None, None)
         if not answer.ok:

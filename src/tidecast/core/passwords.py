@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -12,8 +14,21 @@ from tidecast.core.errors import InvalidInput
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
 _HASHER = PasswordHasher()  # argon2id; stateless, safe to share
-# Verified against when an account does not exist, so a miss costs what a hit costs.
-_DUMMY_HASH = _HASHER.hash("tidecast-timing-equaliser")
+CONCURRENT_HASHES = 2
+# Each argon2id run takes 64 MiB and a core for ~0.1 s: at most this many run at once, so
+# a flood of logins or sign-ups queues instead of exhausting memory and CPU.
+_SLOTS = threading.BoundedSemaphore(CONCURRENT_HASHES)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when an account does not exist, so a miss costs what a hit costs."""
+    return _HASHER.hash("tidecast-timing-equaliser")
+
+
+def _hash(password: str) -> str:
+    with _SLOTS:
+        return _HASHER.hash(password)
 
 
 def check_strength(password: object) -> None:
@@ -31,7 +46,7 @@ def check_strength(password: object) -> None:
 
 async def hash_password(password: str) -> str:
     check_strength(password)
-    return await asyncio.to_thread(_HASHER.hash, password)
+    return await asyncio.to_thread(_hash, password)
 
 
 async def verify_password(stored_hash: str | None, password: str) -> bool:
@@ -46,7 +61,9 @@ async def verify_password(stored_hash: str | None, password: str) -> bool:
 
 
 def _verify(stored_hash: str | None, password: str) -> bool:
-    try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    against = stored_hash or _dummy_hash()
+    with _SLOTS:
+        try:
+            return _HASHER.verify(against, password) and stored_hash is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False

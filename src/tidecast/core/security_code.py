@@ -15,16 +15,21 @@ log = logging.getLogger("tidecast.security")
 
 FAILURES_BEFORE_LOCK = 5
 LOCK_SECONDS = 60
-"""After every FAILURES_BEFORE_LOCK wrong codes, the code refuses everything for
-LOCK_SECONDS, doubled each time (up to 1024 times): six digits must not be guessable by a
-remote caller (``resetUserPassword`` needs no account). A restart (a new code) clears it."""
+GLOBAL_FAILURES_BEFORE_LOCK = 100
+"""After every FAILURES_BEFORE_LOCK wrong codes from one address, that address is refused
+for LOCK_SECONDS, doubled each time (up to 1024 times): six digits must not be guessable
+by a remote caller (``resetUserPassword`` needs no account). Behind it, a slower limit
+counts every address together, so many addresses cannot share out the guessing; one
+address alone cannot lock the code for everybody. A restart (a new code) clears it all."""
 
 
 class SecurityCode:
     def __init__(self) -> None:
         self._code = ""
-        self._failures = 0
-        self._locked_until = 0.0
+        self._failures: dict[str | None, int] = {}
+        self._locked_until: dict[str | None, float] = {}
+        self._all_failures = 0
+        self._all_locked_until = 0.0
         self.renew()
 
     def renew(self) -> None:
@@ -38,23 +43,37 @@ class SecurityCode:
         text = f"{presented:06d}" if isinstance(presented, int) else str(presented).strip()
         return hmac.compare_digest(text.encode(), self._code.encode())
 
-    def consume(self, presented: object) -> bool:
-        """Check and, on a match, replace the code so it works once; while locked after
-        repeated failures, nothing matches."""
+    def consume(self, presented: object, address: str | None = None) -> bool:
+        """Check and, on a match, replace the code so it works once; while ``address`` (or
+        everyone, after very many failures) is locked out, nothing matches."""
         now = time.monotonic()
-        if presented in (None, "") or now < self._locked_until:
+        if presented in (None, ""):
+            return False
+        if now < self._locked_until.get(address, 0.0) or now < self._all_locked_until:
             return False
         if self.matches(presented):
-            self._failures = 0
+            self._failures.pop(address, None)
             self.renew()
             return True
-        self._failures += 1
-        if self._failures % FAILURES_BEFORE_LOCK == 0:
-            seconds = LOCK_SECONDS * min(2 ** (self._failures // FAILURES_BEFORE_LOCK - 1), 1024)
-            self._locked_until = now + seconds
+        failures = self._failures[address] = self._failures.get(address, 0) + 1
+        if failures % FAILURES_BEFORE_LOCK == 0:
+            seconds = LOCK_SECONDS * min(2 ** (failures // FAILURES_BEFORE_LOCK - 1), 1024)
+            self._locked_until[address] = now + seconds
             log.warning(
-                "security code: %d wrong attempts, refused for %d s", self._failures, seconds
+                "security code: %d wrong attempts from one address, refused for %d s",
+                failures,
+                seconds,
             )
+        self._all_failures += 1
+        if self._all_failures % GLOBAL_FAILURES_BEFORE_LOCK == 0:
+            self._all_locked_until = now + LOCK_SECONDS
+            log.warning(
+                "security code: %d wrong attempts in all, refused for %d s",
+                self._all_failures,
+                LOCK_SECONDS,
+            )
+        if len(self._failures) > 10_000:
+            self._failures.clear()
         return False
 
     def peek(self) -> str:

@@ -119,6 +119,7 @@ def build_services(settings: Settings) -> Services:
             allow_guest_login=settings.allow_guest_login,
             allow_custom_guests=settings.allow_custom_guests,
             online_accounts=settings.online_accounts,
+            max_temporary_guests=settings.max_temporary_guests,
         ),
     )
     anime_lists = AnimeLists(
@@ -163,6 +164,8 @@ def build_services(settings: Settings) -> Services:
             anime_lists,
             scheme=settings.online_scheme,
             enabled=settings.online_accounts,
+            allow_private_homes=settings.online_allow_private_homes,
+            allow_user_creation=settings.allow_user_creation,
         ),
         anime_lists=anime_lists,
         avatars=AvatarStore(settings.data_dir / "avatars", settings.image_max_bytes),

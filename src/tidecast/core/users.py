@@ -26,8 +26,8 @@ ROLE_NAMES = {Role.OPERATOR: "admin", Role.USER: "user", Role.GUEST: "guest"}
 ROLES_BY_NAME = {name: role for role, name in ROLE_NAMES.items()} | {"operator": Role.OPERATOR}
 
 _LOCAL = re.compile(r"[a-z0-9_.-]{1,64}")
-_INSTANCE = re.compile(r"[a-z0-9.-]{1,190}(:[0-9]{1,5})?")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}")
+_INSTANCE = re.compile(r"[a-z0-9.-]{1,184}(:[0-9]{1,5})?")
+_EMAIL = re.compile(r"[^@\s\x00]{1,64}@[^@\s\x00]{1,185}\.[^@\s\x00]{1,63}")
 ANIME_LIST_SOURCES = ("myanimelist", "anilist", "kitsu")
 
 _TEXT_FIELDS = {"bio": 2000, "url": 500, "location": 255, "language": 16, "banner": 255}
@@ -139,7 +139,11 @@ def check_nickname(value: Any) -> str:
 def check_email(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not _EMAIL.fullmatch(value.strip()):
+    if (
+        not isinstance(value, str)
+        or len(value.strip()) > 254
+        or not _EMAIL.fullmatch(value.strip())
+    ):
         raise InvalidInput("email is not a valid address", field="email")
     return value.strip().lower()
 

@@ -53,7 +53,9 @@ class Database:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         # JSON columns (tags, extra, …) are decoded for every row read; orjson does it fastest.
-        kwargs: dict[str, Any] = {"json_deserializer": orjson.loads}
+        # hide_parameters: a driver error's text must never carry a statement's values
+        # (password hashes, token digests, emails) into a log line.
+        kwargs: dict[str, Any] = {"json_deserializer": orjson.loads, "hide_parameters": True}
         if self.is_sqlite:
             database = make_url(url).database
             if database and database != ":memory:":

@@ -140,3 +140,31 @@ async def store_failure(conn: AsyncConnection, row: FailureRow) -> None:
 
 async def clear_failures(conn: AsyncConnection, key: str) -> None:
     await conn.execute(delete(login_failures).where(login_failures.c.key == key))
+
+
+async def purge_failures(conn: AsyncConnection, window_start: int, now: int) -> None:
+    """Forget failures older than the window whose lockout, if any, has ended."""
+    c = login_failures.c
+    await conn.execute(
+        delete(login_failures).where(
+            c.first_failure_at < window_start,
+            (c.locked_until.is_(None)) | (c.locked_until <= now),
+        )
+    )
+
+
+async def count_temporary_guests(conn: AsyncConnection) -> int:
+    query = (
+        select(func.count())
+        .select_from(users)
+        .where(users.c.type == 2, users.c.flag_temporary.is_(True))
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def count_operators_locked(conn: AsyncConnection, except_id: int) -> int:
+    """Operators other than ``except_id``. Every operator row, ``except_id``'s included, is
+    locked until the transaction ends (PostgreSQL), so two removals of the last two
+    operators serialise and the second sees the first's result."""
+    rows = await conn.execute(select(users.c.id).where(users.c.type == 0).with_for_update())
+    return sum(1 for (user_id,) in rows if user_id != except_id)

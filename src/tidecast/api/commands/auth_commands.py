@@ -27,9 +27,7 @@ async def login(call: Call) -> dict[str, Any]:
         security_code=body.get("securityCode"),
     )
     answer = _session(session)
-    online_token = await call.services.online.login_at_home(
-        session.user, body["password"], caller_is_local=call.caller.is_local
-    )
+    online_token = await call.services.online.login_at_home(session.user, body["password"])
     if online_token is not None:
         answer["onlineToken"] = online_token
     return answer
@@ -46,9 +44,7 @@ async def check_auth(call: Call) -> dict[str, Any]:
     available = False
     if is_online(user.login) and call.online_token:
         try:
-            available = await call.services.online.check_online_token(
-                user, call.online_token, caller_is_local=call.caller.is_local
-            )
+            available = await call.services.online.check_online_token(user, call.online_token)
         except ContentUnavailable:
             available = False
         else:

@@ -110,7 +110,11 @@ def _check_mode(services: Services, command: Command, user: User | None) -> None
 
 
 def parse_body(command: Command, args: dict[str, Any]) -> dict[str, Any]:
-    """The declared fields, type-checked; with ``passthrough`` the other keys too."""
+    """The declared fields, type-checked; with ``passthrough`` the other keys too.
+
+    No text anywhere in what is kept may hold what a database cannot store (see
+    :func:`_check_storable`), so such input is a 400, never a driver error.
+    """
     body: dict[str, Any] = {}
     for spec in command.fields:
         value = args.get(spec.name)
@@ -125,7 +129,37 @@ def parse_body(command: Command, args: dict[str, Any]) -> dict[str, Any]:
     if command.passthrough:
         for key, value in args.items():
             body.setdefault(key, value)
+    for key, value in body.items():
+        _check_storable(key, value)
     return body
+
+
+def _check_storable(field: str, value: Any) -> None:
+    """Refuse NUL characters (PostgreSQL text cannot hold them) and lone surrogates (they
+    have no UTF-8 form) in ``field``'s value, its keys and items included, at any depth.
+
+    The walk is iterative: how deep the JSON parser let a value nest is not this
+    function's concern.
+    """
+    pending: list[Any] = [field, value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not _encodable(item):
+                raise InvalidInput("text must not contain NUL or unpaired surrogates", field=field)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_kind(spec: BodyField, value: Any) -> None:

@@ -24,48 +24,43 @@ async def delete_my_account(call: Call) -> Message:
 
 
 async def edit_my_account(call: Call) -> Message:
-    """Edit here, then (online accounts) at home; the online token is answered."""
+    """Edit your own account. An online account's changes go home first and are stored
+    here only once the home took them; its online token is answered. A password change
+    ends the account's sessions, so a fresh token for the caller is answered too."""
     user = call.me
-    online = is_online(user.login)
-    if online and not call.online_token:
+    online_token = call.online_token
+    if is_online(user.login) and not online_token:
         raise AuthenticationRequired(
             "onlineAuthorization is required to edit an online account",
             reason="online_token_missing",
         )
     changes = await profile_changes(call)
+    answer: dict[str, str] = {}
+    if online_token is not None and is_online(user.login):
+        online = call.services.online
+        answer["onlineAuthorization"] = await online.push_edit(user, changes, online_token)
     user = await call.services.accounts.edit_self(user, changes)
-    if not online or call.online_token is None:
-        return Message("USER_EDITED")
-    token = await call.services.online.push_edit(
-        user, changes, call.online_token, caller_is_local=call.caller.is_local
-    )
-    return Message("USER_EDITED", {"onlineAuthorization": token})
+    if "password" in changes:
+        answer["token"] = (await call.services.accounts.new_session(user)).token
+    return Message("USER_EDITED", answer or None)
 
 
 async def convert_to_online(call: Call) -> Message:
     session, online_token = await call.services.online.convert_to_online(
-        call.me,
-        call.body["instance"],
-        call.body["password"],
-        caller_is_local=call.caller.is_local,
+        call.me, call.body["instance"], call.body["password"]
     )
     return Message("USER_CONVERTED", {"token": session.token, "onlineToken": online_token})
 
 
 async def convert_to_local(call: Call) -> Message:
     session = await call.services.online.convert_to_local(
-        call.me,
-        call.body["password"],
-        call.online_token or "",
-        caller_is_local=call.caller.is_local,
+        call.me, call.body["password"], call.online_token or ""
     )
     return Message("USER_DELETED_ONLINE", {"token": session.token})
 
 
 async def refresh_anime_list(call: Call) -> None:
-    await call.services.online.refresh_anime_list(
-        call.me, call.online_token, caller_is_local=call.caller.is_local
-    )
+    await call.services.online.refresh_anime_list(call.me, call.online_token)
 
 
 async def get_anime_list(call: Call) -> dict[str, Any]:
@@ -125,8 +120,8 @@ COMMANDS: tuple[Command, ...] = (
         # for it: any account may call it, and the core refuses guests.
         "editMyAccount",
         edit_my_account,
-        "Edit your own profile; an online account's changes go home with "
-        "onlineAuthorization, whose token is answered.",
+        "Edit your own profile; an online account's changes go home first with "
+        "onlineAuthorization, whose token is answered. A new password answers a new token.",
         access="required",
         role=Role.GUEST,
         mode="closed",
@@ -161,7 +156,10 @@ COMMANDS: tuple[Command, ...] = (
         error="USER_DELETE_ERROR_ONLINE",
         success="USER_DELETED_ONLINE",
         fields=(_PASSWORD,),
-        errors={"user_exists": ErrorReply(409, "USER_ALREADY_EXISTS_LOCALLY")},
+        errors={
+            "user_exists_locally": ErrorReply(409, "USER_ALREADY_EXISTS_LOCALLY"),
+            "user_exists": ErrorReply(409, "USER_ALREADY_EXISTS_LOCALLY"),  # a racing rename
+        },
     ),
     Command(
         "refreshAnimeList",

@@ -54,7 +54,7 @@ IMPORT_FILE = Command(
     "Upload an avatar (multipart field file; the token in the authorization header). "
     "Pass the answer's path as avatar: {path} to editMyAccount or editUser.",
     access="required",
-    role=Role.GUEST,
+    role=Role.USER,
     mode="closed",
     error="IMPORT_FILE_ERROR",
     fields=(BodyField("file", "any", "PNG, JPEG, GIF, WebP or ICO image", required=True),),
@@ -132,7 +132,10 @@ async def _read_command(request: Request) -> tuple[object, object]:
     raw = await request.body()
     try:
         parsed = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except RecursionError:
+        raise InvalidInput("the body nests arrays or objects too deeply") from None
+    except ValueError:
+        # Malformed JSON or UTF-8, and integers past Python's limit on digits.
         raise InvalidInput("the body is not valid JSON") from None
     if not isinstance(parsed, dict):
         raise InvalidInput("the body must be a JSON object")

@@ -14,8 +14,8 @@ from tidecast.api.commands.command import (
 )
 from tidecast.api.commands.edits import EDIT_ERRORS, PROFILE_FIELDS, profile_changes
 from tidecast.api.commands.projection import full_view, list_view
-from tidecast.core.errors import InvalidInput, NotFound
-from tidecast.core.users import Role
+from tidecast.core.errors import AccessDenied, InvalidInput, NotFound
+from tidecast.core.users import Role, is_online
 
 
 async def get_users(call: Call) -> list[dict[str, Any]]:
@@ -23,10 +23,23 @@ async def get_users(call: Call) -> list[dict[str, Any]]:
 
 
 async def create_user(call: Call) -> Message:
+    """An online login (``name@instance``) is created at its home first, then here."""
     body = call.body
     role = body.get("role") or "user"
     if role not in ("user", "admin"):
         raise InvalidInput("role must be user or admin", field="role")
+    if is_online(body["login"]):
+        if role == "admin":
+            raise AccessDenied(
+                "Admin accounts are not allowed to be created online", reason="online_admin"
+            )
+        await call.services.online.register(
+            body["login"],
+            body["password"],
+            nickname=body.get("nickname"),
+            email=body.get("email"),
+            actor=call.user,
+        )
     await call.services.accounts.create(
         body["login"],
         body["password"],
@@ -35,6 +48,7 @@ async def create_user(call: Call) -> Message:
         email=body.get("email"),
         security_code=body.get("securityCode"),
         actor=call.user,
+        address=call.address,
     )
     return Message("USER_CREATED")
 
@@ -68,7 +82,7 @@ async def edit_user(call: Call) -> Message:
 async def reset_user_password(call: Call) -> Message:
     body = call.body
     await call.services.accounts.reset_password(
-        body["username"], body["password"], body.get("securityCode")
+        body["username"], body["password"], body.get("securityCode"), address=call.address
     )
     return Message("USER_RESETPASSWORD_SUCCESS")
 
@@ -90,7 +104,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "createUser",
         create_user,
-        "Create an account; an operator account needs an operator's token or securityCode.",
+        "Create an account (name@instance: at its home first, then here); an operator "
+        "account needs an operator's token or securityCode.",
         access="optional",
         role=Role.GUEST,
         mode="restricted",
@@ -104,7 +119,10 @@ COMMANDS: tuple[Command, ...] = (
             BodyField("email", "string", "Email address"),
             _SECURITY_CODE,
         ),
-        errors={"password_too_short": ErrorReply(411, "PASSWORD_TOO_SHORT")},
+        errors={
+            "password_too_short": ErrorReply(411, "PASSWORD_TOO_SHORT"),
+            "user_exists_online": ErrorReply(409, "USER_ALREADY_EXISTS_ONLINE"),
+        },
     ),
     Command(
         "getUser",

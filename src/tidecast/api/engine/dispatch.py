@@ -89,7 +89,7 @@ async def _read_json(request: Request, limit: int) -> dict[str, Any]:
             raise PayloadTooLarge(f"request body over {limit} bytes")
     try:
         parsed = json.loads(bytes(raw) or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, huge ints, deep nesting
         raise InvalidInput("request body is not valid JSON") from None
     if not isinstance(parsed, dict):
         raise InvalidInput("request body must be a JSON object")
