@@ -8,13 +8,10 @@ then signs those accounts in through the engine API.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from tidecast.cli import main
+
+from support.server_process import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -41,49 +40,6 @@ def tidecast(
         # No controlling terminal: a password prompt reads stdin instead of /dev/tty.
         start_new_session=True,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(env: dict[str, str], data_dir: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tidecast",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                httpx.get(base + "/webui/api/service?method=get_version", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
-        assert "Traceback" not in output, output
 
 
 class Engine:
@@ -175,7 +131,7 @@ def test_cli_manages_users_and_the_server_signs_them_in(tmp_path: Path, database
         "visitor": ["visitor", "guest", "never"],
     }
 
-    with serving(env, data) as base:
+    with serving(data, env=env) as base:
         engine = Engine(base)
         assert engine.call("sign_in", email="alice@example.org", password="first password") == {
             "result": "ok",

@@ -7,12 +7,6 @@ Instance A holds the account; instance B is its home. They talk through each oth
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,56 +16,27 @@ import httpx
 import pytest
 
 from support.anime_services import Anime, AnimeServices, running_anime_services
+from support.server_process import engine_env, serving
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
-def serving(data_dir: Path, services: AnimeServices) -> Iterator[str]:
-    port = free_port()
-    env = dict(
-        os.environ,
-        TIDECAST_NETWORK_PROBE_TARGET="127.0.0.1:9",
+def instance(data_dir: Path, services: AnimeServices) -> Iterator[str]:
+    """An instance whose online homes may be on loopback, using the anime stand-in."""
+    env = engine_env(
         TIDECAST_ONLINE_SCHEME="http",
         # Both instances are on loopback: homes there are refused unless allowed.
         TIDECAST_ONLINE_ALLOW_PRIVATE_HOMES="true",
         TIDECAST_ANILIST_API_URL=services.anilist_url,
         TIDECAST_KITSU_API_URL=services.kitsu_url,
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tidecast", "serve", "--port", str(port), "--data-dir", data_dir],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                httpx.get(base + "/webui/api/service?method=get_version", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+    output = data_dir.parent / f"{data_dir.name}-output.txt"
+    with serving(data_dir, env=env, output=output) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
-        assert process.returncode == 0, output
-        assert "Traceback" not in output, output
-        for secret in (PASSWORD,):
-            assert secret not in output
+    assert PASSWORD not in output.read_text()
 
 
 def command(
@@ -115,8 +80,8 @@ def add_item(base: str, title: str) -> int:
 def test_an_account_goes_online_at_another_instance_and_comes_back(tmp_path: Path) -> None:
     with (
         running_anime_services() as anime,
-        serving(tmp_path / "a", anime) as a,
-        serving(tmp_path / "b", anime) as b,
+        instance(tmp_path / "a", anime) as a,
+        instance(tmp_path / "b", anime) as b,
     ):
         anime.anilist_users["AxelAni"] = [
             Anime(21, "One Piece", "One Piece"),
@@ -207,8 +172,8 @@ def test_an_account_goes_online_at_another_instance_and_comes_back(tmp_path: Pat
 def test_an_online_account_is_created_at_its_home_first(tmp_path: Path) -> None:
     with (
         running_anime_services() as anime,
-        serving(tmp_path / "a", anime) as a,
-        serving(tmp_path / "b", anime) as b,
+        instance(tmp_path / "a", anime) as a,
+        instance(tmp_path / "b", anime) as b,
     ):
         home = b.removeprefix("http://")
         created = ok(a, "createUser", {"login": f"bob@{home}", "password": PASSWORD})

@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +24,8 @@ from tidecast.core.instance_secret import hash_token
 from tidecast.core.services import build_services
 from tidecast.settings import Settings
 
+from support.server_process import serving
+
 pytestmark = pytest.mark.e2e
 
 PASSWORDS = {
@@ -39,12 +36,6 @@ PASSWORDS = {
 NEW_ALICE = "Alice-new-0b2e77aa"
 CAROL = ("Carol-pw-6a1f0d93", "Carol-new-e02c5b71")
 WRONG = ["Wrong-pw-91d0c3f5", "Wrong-pw-2a7be604", "Wrong-pw-e55c1d38", "Wrong-pw-77f0aa12"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cli(env: dict[str, str], data: Path, *args: str, stdin: str) -> None:
@@ -59,50 +50,6 @@ def cli(env: dict[str, str], data: Path, *args: str, stdin: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert stdin.strip() not in done.stdout + done.stderr
-
-
-@contextmanager
-def serving(env: dict[str, str], data: Path, output: Path) -> Iterator[str]:
-    """A server logging at debug level; its stdout and stderr go to ``output`` (a pipe
-    nobody reads while it runs would fill up and stall it)."""
-    port = free_port()
-    sink = output.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tidecast",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data),
-            "--log-level",
-            "debug",
-            "--login-account-failures",
-            "3",
-        ],
-        env=env,
-        stdout=sink,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, output.read_text()
-            try:
-                httpx.get(base + "/webui/api/service?method=get_version", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-        sink.close()
-        assert process.returncode == 0, output.read_text()
 
 
 class Recorder:
@@ -172,7 +119,8 @@ def test_no_password_or_token_in_responses_logs_or_database(tmp_path: Path) -> N
     output = tmp_path / "server-output.txt"
     auth_error = {"message": "auth_error", "code": 0}
 
-    with serving(env, data, output) as base:
+    debug = ("--log-level", "debug", "--login-account-failures", "3")
+    with serving(data, *debug, env=env, output=output) as base:
         r = Recorder(base)
         assert (
             r.call("sign_in", email="alice@example.org", password=PASSWORDS["alice"])["result"]

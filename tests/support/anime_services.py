@@ -19,20 +19,18 @@ is recorded in ``requests`` as ``(service, method, path with query, JSON body or
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from support.origin import serving_app
 
 JSON_API = "application/vnd.api+json"
 STATUSES = ("CURRENT", "COMPLETED", "PLANNING")
@@ -225,22 +223,6 @@ def running_anime_services() -> Iterator[AnimeServices]:
             Route("/kitsu/api/edge/{resource}", kitsu),
         ]
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    state.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        app, log_level="error", lifespan="off", ws="none", http="h11", loop="asyncio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "anime services stand-in did not start"
-        time.sleep(0.01)
-    try:
+    with serving_app(app) as base:
+        state.base = base
         yield state
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()

@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 
 @dataclass
@@ -48,9 +49,17 @@ def running_origin() -> Iterator[Origin]:
         return Response(body, media_type=content_type)
 
     app = Starlette(routes=[Route("/{path:path}", serve)])
+    with serving_app(app) as base:
+        state.base = base
+        yield state
+
+
+@contextmanager
+def serving_app(app: ASGIApp) -> Iterator[str]:
+    """Run an ASGI app under uvicorn in a thread on a free loopback port; yield its URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    state.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     config = uvicorn.Config(
         app, log_level="error", lifespan="off", ws="none", http="h11", loop="asyncio"
     )
@@ -62,7 +71,7 @@ def running_origin() -> Iterator[Origin]:
         assert time.monotonic() < deadline, "test server did not start"
         time.sleep(0.01)
     try:
-        yield state
+        yield base
     finally:
         server.should_exit = True
         thread.join(10)
