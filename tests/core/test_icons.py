@@ -130,11 +130,13 @@ async def test_upload_refuses_what_is_not_an_accepted_image(
     assert not icons_dir.exists() or not any(icons_dir.iterdir())
 
 
-async def test_upload_size_limits(icons: IconService) -> None:
+async def test_upload_size_limits(
+    icons: IconService, db: Database, fetcher: Fetcher, icons_dir: Path
+) -> None:
     with pytest.raises(InvalidInput):
         await icons.store_upload(b"")
     big = image_bytes("PNG", (256, 256))
-    small_limit = IconService(icons._db, icons._fetcher, icons._directory, len(big) - 1)
+    small_limit = IconService(db, fetcher, icons_dir, len(big) - 1)
     with pytest.raises(PayloadTooLarge):
         await small_limit.store_upload(big)
 

@@ -1,9 +1,7 @@
 """Channel icons: uploaded logos, and remote logos fetched once and kept on disk.
 
-An upload is stored byte for byte (never re-encoded) as ``<sha256>.<ext>`` in the icons
-directory once Pillow has decoded it as PNG, JPEG, GIF, WebP or ICO; the name is the key a
-playlist item keeps in ``logo_file``. SVG is refused: it is a document that can carry
-scripts, not an image.
+An upload goes to an :class:`ImageStore` in the icons directory; its key is what a
+playlist item keeps in ``logo_file``.
 
 A remote logo (an item's ``tvg_logo``, else its ``poster``) is fetched through the
 :class:`Fetcher` the first time it is asked for, validated the same way, and cached in
@@ -18,15 +16,9 @@ import asyncio
 import base64
 import binascii
 import hashlib
-import io
-import os
-import re
-import tempfile
 import time
 import weakref
 from pathlib import Path
-
-from PIL import Image, UnidentifiedImageError
 
 from tidecast.core.errors import (
     ContentUnavailable,
@@ -37,52 +29,18 @@ from tidecast.core.errors import (
     PayloadTooLarge,
     TidecastError,
 )
+from tidecast.core.image_store import (
+    MIME_BY_EXTENSION,
+    ImageStore,
+    image_extension,
+    write_atomically,
+)
 from tidecast.engine.http_fetch import Fetcher
 from tidecast.storage import playlist_repo
 from tidecast.storage.database import Database
 from tidecast.storage.playlist_repo import ItemRow
 
-MAX_ICON_PIXELS = 4096 * 4096
-"""Larger images are refused before decoding: no logo needs more, a bomb would."""
-
-_FORMATS: dict[str, tuple[str, str]] = {
-    # Pillow format name -> (file extension, MIME type)
-    "PNG": ("png", "image/png"),
-    "JPEG": ("jpg", "image/jpeg"),
-    "MPO": ("jpg", "image/jpeg"),  # what Pillow calls a JPEG with camera extras
-    "GIF": ("gif", "image/gif"),
-    "WEBP": ("webp", "image/webp"),
-    "ICO": ("ico", "image/x-icon"),
-}
-# Pillow's openers to try; JPEG's also opens MPO files.
-_OPENERS = ("PNG", "JPEG", "GIF", "WEBP", "ICO")
-_MIME_BY_EXTENSION = {ext: mime for ext, mime in _FORMATS.values()}
-_KEY = re.compile(r"[0-9a-f]{64}\.(?:png|jpg|gif|webp|ico)")
 _ACCEPT = "image/png, image/jpeg, image/gif, image/webp, image/x-icon;q=0.9, image/*;q=0.5"
-
-
-def image_extension(data: bytes) -> str:
-    """The extension of the image in ``data``; InvalidInput unless it fully decodes as one
-    of the accepted formats within ``MAX_ICON_PIXELS``. CPU-bound: run it in a thread."""
-    try:
-        with Image.open(io.BytesIO(data), formats=_OPENERS) as image:
-            fmt = image.format
-            if image.width * image.height > MAX_ICON_PIXELS:
-                raise InvalidInput(
-                    f"image is {image.width}x{image.height} pixels, more than an icon needs"
-                )
-            # load() decodes the pixels, so a truncated or corrupt file is caught here.
-            image.load()
-    except UnidentifiedImageError:
-        raise InvalidInput("not an image: expected PNG, JPEG, GIF, WebP or ICO") from None
-    except TidecastError:
-        raise
-    # Pillow reports corrupt files with assorted exception classes.
-    except Exception as exc:
-        raise InvalidInput("the image is corrupt or truncated") from exc
-    if fmt not in _FORMATS:
-        raise InvalidInput("not an image: expected PNG, JPEG, GIF, WebP or ICO")
-    return _FORMATS[fmt][0]
 
 
 class IconService:
@@ -100,7 +58,7 @@ class IconService:
     ) -> None:
         self._db = db
         self._fetcher = fetcher
-        self._directory = directory
+        self._uploads = ImageStore(directory, max_bytes)
         self._cache_directory = directory / "cache"
         self._max_bytes = max_bytes
         self._cache_seconds = cache_seconds
@@ -109,28 +67,12 @@ class IconService:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def store_upload(self, data: bytes) -> str:
-        """Validate and store ``data``; return its key (``<sha256>.<ext>``).
-
-        Raises InvalidInput for anything but a decodable PNG, JPEG, GIF, WebP or ICO,
-        PayloadTooLarge over ``max_bytes``. Storing the same bytes twice is harmless.
-        """
-        data = bytes(data)
-        if not data:
-            raise InvalidInput("empty image")
-        if len(data) > self._max_bytes:
-            raise PayloadTooLarge(f"image is larger than {self._max_bytes} bytes")
-        extension = await asyncio.to_thread(image_extension, data)
-        key = f"{hashlib.sha256(data).hexdigest()}.{extension}"
-        path = self._directory / key
-        if not await asyncio.to_thread(path.exists):
-            await asyncio.to_thread(_write_atomically, path, data)
-        return key
+        """Validate and store an uploaded logo; return its key (see :class:`ImageStore`)."""
+        return (await self._uploads.store(data)).key
 
     def path_of(self, key: str) -> Path:
-        """The file of an uploaded icon; InvalidInput unless ``key`` is a name we make."""
-        if not _KEY.fullmatch(key):
-            raise InvalidInput("not an icon key", field="logo_file")
-        return self._directory / key
+        """The file of an uploaded logo; InvalidInput unless ``key`` is a name we make."""
+        return self._uploads.path_of(key)
 
     async def icon(
         self,
@@ -180,19 +122,14 @@ class IconService:
 
     async def _read_upload(self, key: str) -> tuple[bytes, str] | None:
         try:
-            path = self.path_of(key)
-        except InvalidInput:
+            return await self._uploads.read(key)
+        except NotFound:
             return None
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
-            return None
-        return data, _MIME_BY_EXTENSION[key.rsplit(".", 1)[1]]
 
     async def _remote_icon(self, url: str, *, caller_is_local: bool) -> tuple[bytes, str]:
         if url[:5].lower() == "data:":
             data = _data_uri_bytes(url)
-            return data, _mime_of(await self._validated_extension(data))
+            return data, MIME_BY_EXTENSION[await self._validated_extension(data)]
         key = hashlib.sha256(url.encode()).hexdigest()
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
@@ -218,7 +155,7 @@ class IconService:
         extension = await self._validated_extension(result.body)
         path = self._cache_directory / f"{key}.{extension}"
         await asyncio.to_thread(self._replace_cached, key, path, result.body)
-        return result.body, _mime_of(extension)
+        return result.body, MIME_BY_EXTENSION[extension]
 
     async def _validated_extension(self, data: bytes) -> str:
         if not data or len(data) > self._max_bytes:
@@ -230,7 +167,7 @@ class IconService:
 
     def _cached(self, key: str) -> tuple[bytes, str, bool] | None:
         """``(bytes, mime, fresh)`` of the cached copy of a URL, if there is one."""
-        for extension, mime in _MIME_BY_EXTENSION.items():
+        for extension, mime in MIME_BY_EXTENSION.items():
             path = self._cache_directory / f"{key}.{extension}"
             try:
                 data = path.read_bytes()
@@ -242,11 +179,11 @@ class IconService:
 
     def _replace_cached(self, key: str, path: Path, data: bytes) -> None:
         # The logo may have changed format upstream; only one copy per URL is kept.
-        for extension in _MIME_BY_EXTENSION:
+        for extension in MIME_BY_EXTENSION:
             other = self._cache_directory / f"{key}.{extension}"
             if other != path:
                 other.unlink(missing_ok=True)
-        _write_atomically(path, data)
+        write_atomically(path, data)
         self._evict(keep=path)
 
     def _evict(self, keep: Path) -> None:
@@ -267,10 +204,6 @@ class IconService:
                 total -= size
 
 
-def _mime_of(extension: str) -> str:
-    return _MIME_BY_EXTENSION[extension]
-
-
 def _data_uri_bytes(uri: str) -> bytes:
     # IPTV playlists inline small logos as data:image/png;base64,....
     header, comma, payload = uri.partition(",")
@@ -280,15 +213,3 @@ def _data_uri_bytes(uri: str) -> bytes:
         return base64.b64decode(payload, validate=False)
     except (binascii.Error, ValueError) as exc:
         raise ContentUnavailable("the icon is a malformed data URI") from exc
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
