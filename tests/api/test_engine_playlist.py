@@ -280,3 +280,23 @@ async def test_export_cannot_be_injected(client: httpx.AsyncClient, token: str) 
     lines = exported.text.splitlines()
     assert len(lines) == 3
     assert not any(line.startswith("http://evil") for line in lines)
+
+
+async def test_playlist_get_filters_and_pages(client: httpx.AsyncClient, token: str) -> None:
+    e = engine(client, token)
+    for n, category in enumerate(["news", "sport", "news", "news"]):
+        await e.ok(
+            "playlist_add_item",
+            title=f"Channel {n}",
+            category=category,
+            infohash=f"{n:040x}",
+        )
+    news = await e.ok("playlist_get", category="news")
+    assert news["total_items"] == 3
+    assert [i["title"] for i in news["playlist"]] == ["Channel 0", "Channel 2", "Channel 3"]
+    page = await e.ok("playlist_get", category="news", offset=1, limit=1)
+    assert page["total_items"] == 3
+    assert [i["title"] for i in page["playlist"]] == ["Channel 2"]
+    found = await e.ok("playlist_get", search="NEL 1")
+    assert [i["title"] for i in found["playlist"]] == ["Channel 1"]
+    assert "negative" in await e.error("playlist_get", offset=-1)

@@ -68,3 +68,9 @@ async def test_docs_page_lists_every_command(client: httpx.AsyncClient) -> None:
             assert f"<code>{field.name}</code>" in page
     assert "WEBAPPMODE_CLOSED_API_MESSAGE" in page
     assert "<code>POST /api/importFile</code>" in page
+
+
+async def test_root_leads_to_the_docs(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 302
+    assert response.headers["location"] == "/docs"

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from support.origin import serving_app
 
 
 @dataclass
@@ -109,21 +107,7 @@ def running_home() -> Iterator[FakeHome]:
         return JSONResponse({"err": True, "data": data}, status_code=status)
 
     app = Starlette(routes=[Route("/api/command", command, methods=["POST"])])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    home.instance = f"127.0.0.1:{sock.getsockname()[1]}"
-    home.base = f"http://{home.instance}"
-    config = uvicorn.Config(app, log_level="error", lifespan="off", ws="none", http="h11")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "home stand-in did not start"
-        time.sleep(0.01)
-    try:
+    with serving_app(app) as base:
+        home.base = base
+        home.instance = base.removeprefix("http://")
         yield home
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()

@@ -34,7 +34,6 @@ __all__ = ["ItemFilter", "PlaylistItem"]
 
 NO_OWNER = "_no_owner_"
 MAX_TEXT = 10_000
-TRANSPORT_TYPES = ("bt", "hls", "dash", "http")
 
 
 def content_type_of(is_live: int) -> str:

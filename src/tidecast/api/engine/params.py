@@ -158,7 +158,3 @@ class Params:
             return None
         value = self._form.get(name)
         return value if isinstance(value, UploadFile) else None
-
-    def json_value(self, name: builtins.str) -> object:
-        self._check(name)
-        return self._json.get(name)
