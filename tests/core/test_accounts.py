@@ -409,7 +409,8 @@ async def test_throttling_per_account_and_per_address_ends_by_itself(
     make_services: ServicesFactory,
 ) -> None:
     services = await make_services(
-        login_account_failures=2, login_address_failures=3, login_lockout_seconds=1
+        # Lockouts are counted in whole seconds: 2 s leaves at least 1 s of lockout to see.
+        login_account_failures=2, login_address_failures=3, login_lockout_seconds=2
     )
     accounts = services.accounts
     for login in ("alice", "bob", "carol", "dave"):
@@ -443,7 +444,7 @@ async def test_throttling_per_account_and_per_address_ends_by_itself(
     )
     assert (await accounts.authenticate("dave", PASSWORD, address="10.0.0.4")).login == "dave"
     # The lockouts end by themselves, and the count starts afresh afterwards.
-    await asyncio.sleep(2.1)
+    await asyncio.sleep(3.1)
     await fails("alice", "10.0.0.1")
     assert (await accounts.authenticate("alice", PASSWORD, address="10.0.0.1")).login == "alice"
     assert (await accounts.authenticate("dave", PASSWORD, address="10.9.9.9")).login == "dave"
