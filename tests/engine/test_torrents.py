@@ -1,0 +1,140 @@
+"""The libtorrent engine against a real loopback swarm: bytes, seeks, magnets, readers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tidecast.core.errors import ContentUnavailable
+from tidecast.engine.torrent_reader import read_transport_file
+from tidecast.engine.torrents import TorrentConfig, TorrentEngine, TorrentSource
+
+from support.swarm import Seeder, Tracker, magnet
+from support.torrents import make_torrent
+
+SIZE = 5 * 1024 * 1024 + 12345
+
+
+@pytest.fixture
+def tracker() -> Iterator[Tracker]:
+    tracker = Tracker().start()
+    yield tracker
+    tracker.stop()
+
+
+@pytest.fixture
+def content(tmp_path: Path, tracker: Tracker) -> tuple[bytes, Path]:
+    return make_torrent(
+        tmp_path / "seed", {"film.mp4": SIZE}, piece_size=65536, trackers=[tracker.url]
+    )
+
+
+@pytest.fixture
+def seeder(content: tuple[bytes, Path]) -> Iterator[Seeder]:
+    torrent, root = content
+    seeder = Seeder()
+    seeder.seed(torrent, root.parent)
+    yield seeder
+    seeder.stop()
+
+
+@pytest.fixture
+async def engine(tmp_path: Path, tracker: Tracker) -> AsyncIterator[TorrentEngine]:
+    engine = TorrentEngine(
+        TorrentConfig(
+            listen_interfaces="127.0.0.1:0",
+            storage_dir=tmp_path / "cache",
+            dht=False,
+            lsd=False,
+            upnp=False,
+            extra_trackers=(tracker.url,),
+            readahead_bytes=256 * 1024,
+        )
+    )
+    yield engine
+    await engine.stop()
+
+
+async def read_all(engine: TorrentEngine, source: TorrentSource, start: int, end: int) -> bytes:
+    torrent = await engine.acquire(source, metadata_timeout=10)
+    try:
+        reader = torrent.reader(torrent.info.largest_video() or torrent.info.files[0])
+        try:
+            return b"".join([chunk async for chunk in reader.stream(start, end)])
+        finally:
+            reader.close()
+    finally:
+        await engine.release(torrent)
+
+
+async def test_streams_the_whole_file_from_the_swarm(
+    engine: TorrentEngine, seeder: Seeder, content: tuple[bytes, Path]
+) -> None:
+    torrent, root = content
+    expected = root.read_bytes()
+    data = await asyncio.wait_for(read_all(engine, TorrentSource(transport=torrent), 0, SIZE), 30)
+    assert hashlib.sha1(data).digest() == hashlib.sha1(expected).digest()
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+async def test_ranges_at_the_start_middle_and_end(
+    engine: TorrentEngine, seeder: Seeder, content: tuple[bytes, Path], where: str
+) -> None:
+    torrent, root = content
+    expected = root.read_bytes()
+    start = {"start": 0, "middle": SIZE // 2 + 777, "end": SIZE - 100_000}[where]
+    end = min(SIZE, start + 100_000)
+    data = await asyncio.wait_for(
+        read_all(engine, TorrentSource(transport=torrent), start, end), 30
+    )
+    assert data == expected[start:end]
+
+
+async def test_magnet_fetches_metadata_from_the_swarm(
+    engine: TorrentEngine, seeder: Seeder, content: tuple[bytes, Path]
+) -> None:
+    torrent, root = content
+    infohash = read_transport_file(torrent).infohash
+    link = magnet(infohash, peer=seeder.address)
+    got = await engine.acquire(TorrentSource(magnet=link), metadata_timeout=10)
+    try:
+        assert got.info.infohash == infohash
+        assert [f.path for f in got.info.files] == ["film.mp4"]
+        assert got.transport is not None
+        assert read_transport_file(got.transport).infohash == infohash
+    finally:
+        await engine.release(got)
+    data = await read_all(engine, TorrentSource(infohash=infohash), SIZE - 10, SIZE)
+    assert data == root.read_bytes()[-10:]
+
+
+async def test_unknown_infohash_times_out_with_a_clear_error(engine: TorrentEngine) -> None:
+    with pytest.raises(ContentUnavailable, match="metadata"):
+        await engine.acquire(TorrentSource(infohash="ab" * 20), metadata_timeout=0.5)
+    assert engine.torrents() == []
+
+
+async def test_two_readers_share_one_torrent_and_one_leaving_keeps_the_other(
+    engine: TorrentEngine, seeder: Seeder, content: tuple[bytes, Path]
+) -> None:
+    torrent, root = content
+    expected = root.read_bytes()
+    source = TorrentSource(transport=torrent)
+    first = await engine.acquire(source, metadata_timeout=10)
+    second = await engine.acquire(source, metadata_timeout=10)
+    assert first is second and len(engine.torrents()) == 1
+    file = first.info.files[0]
+    one, two = first.reader(file), second.reader(file)
+    chunks = one.stream(0, SIZE)
+    head = await anext(chunks)
+    two.close()
+    await engine.release(second)
+    rest = b"".join([c async for c in chunks])
+    one.close()
+    assert head + rest == expected
+    await engine.release(first)
+    assert engine.torrents() == []
