@@ -62,6 +62,14 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
             # Tests never probe the internet: the default target is replaced by loopback.
             "network_probe_target": f"127.0.0.1:{closed_port()}",
             "players": (),
+            # The BitTorrent engine stays on loopback and finds peers only through the
+            # tests' own trackers and peers.
+            "torrent_listen_address": "127.0.0.1",
+            "torrent_listen_port": 0,
+            "dht": False,
+            "lsd": False,
+            "upnp": False,
+            "metadata_timeout": 5.0,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from tidecast.api import docs
 from tidecast.api.commands import routes as command_routes
 from tidecast.api.commands.socket_server import socket_app
 from tidecast.api.engine import routes as engine_routes
+from tidecast.api.playback import routes as playback_routes
 from tidecast.core.services import Services, build_services
 from tidecast.settings import Settings
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ExactPat
     routes: list[BaseRoute] = [Route("/", index)]
     routes += docs.routes()
     routes += command_routes.routes(services)
+    routes += playback_routes.routes(services)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

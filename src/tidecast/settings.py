@@ -143,12 +143,63 @@ class Settings(BaseModel):
     kitsu_api_url: str = Field(
         "https://kitsu.io/api/edge", description="Kitsu JSON:API base for anime lists."
     )
+    torrent_listen_address: str = Field(
+        "0.0.0.0",  # noqa: S104 - peers must reach the BitTorrent port
+        description="Address the BitTorrent engine listens on for peers.",
+    )
+    torrent_listen_port: int = Field(
+        8621, ge=0, le=65535, description="BitTorrent listen port (0 picks a free one)."
+    )
+    dht: bool = Field(True, description="Find peers through the BitTorrent DHT.")
+    lsd: bool = Field(True, description="Find peers on the LAN (local service discovery).")
+    upnp: bool = Field(True, description="Map the BitTorrent port with UPnP and NAT-PMP.")
+    outgoing_utp: bool = Field(
+        False, description="Connect to peers over uTP too (TCP only is much faster on a LAN)."
+    )
+    download_rate_limit: int = Field(
+        0, ge=0, description="BitTorrent download limit in bytes/s (0: none; LAN peers exempt)."
+    )
+    upload_rate_limit: int = Field(
+        0, ge=0, description="BitTorrent upload limit in bytes/s (0: none; LAN peers exempt)."
+    )
+    connections_limit: int = Field(200, ge=2, description="Most peer connections at once.")
+    extra_trackers: tuple[str, ...] = Field(
+        (), description="Comma-separated tracker URLs announced to for every torrent."
+    )
+    cache_mode: str = Field(
+        "disk", description="disk (CACHE_DIR) or memory (a tmpfs folder, gone on exit)."
+    )
+    cache_dir: Path | None = Field(
+        None, description="Folder of the content cache; empty means DATA_DIR/cache."
+    )
+    cache_max_bytes: int = Field(
+        4 * 1024**3,
+        ge=16 * 1024 * 1024,
+        description="Size limit of the content cache; content nobody plays is evicted.",
+    )
+    metadata_timeout: float = Field(
+        30.0, gt=0, description="Seconds to wait for a magnet's metadata from the swarm."
+    )
+    readahead_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Bytes ahead of each reader requested with deadlines.",
+    )
+    playback_idle_timeout: float = Field(
+        60.0, gt=0, description="Seconds a playback session nobody reads from lives on."
+    )
+    hls_segment_seconds: float = Field(
+        4.0, gt=0, description="Segment length of HLS remuxed from torrents."
+    )
+    hls_relay_cache_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, description="Memory for relayed HLS segments shared by viewers."
+    )
     players: tuple[str, ...] = Field(
         ("vlc", "mpv", "mplayer", "ffplay", "smplayer", "celluloid", "totem", "mpc-qt", "iina"),
         description="Executable names looked up on PATH for get_available_players.",
     )
 
-    @field_validator("trusted_proxies", "players", mode="before")
+    @field_validator("trusted_proxies", "players", "extra_trackers", mode="before")
     @classmethod
     def _split_csv(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -171,6 +222,21 @@ class Settings(BaseModel):
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("must be host:port")
+        return value
+
+    @field_validator("cache_mode")
+    @classmethod
+    def _check_cache_mode(cls, value: str) -> str:
+        if value not in ("disk", "memory"):
+            raise ValueError("must be disk or memory")
+        return value
+
+    @field_validator("extra_trackers")
+    @classmethod
+    def _check_trackers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if urlsplit(url).scheme not in ("http", "https", "udp"):
+                raise ValueError(f"{url!r} is not an http, https or udp tracker URL")
         return value
 
     @field_validator("frontend_mode")

@@ -410,7 +410,9 @@ async def test_throttling_per_account_and_per_address_ends_by_itself(
 ) -> None:
     services = await make_services(
         # Lockouts are counted in whole seconds: 2 s leaves at least 1 s of lockout to see.
-        login_account_failures=2, login_address_failures=3, login_lockout_seconds=2
+        login_account_failures=2,
+        login_address_failures=3,
+        login_lockout_seconds=2,
     )
     accounts = services.accounts
     for login in ("alice", "bob", "carol", "dave"):

@@ -24,7 +24,16 @@ def free_port() -> int:
 def engine_env(**extra: str) -> dict[str, str]:
     """The test process's environment, never probing the internet and never pointing at an
     operator's database."""
-    env = dict(os.environ, TIDECAST_NETWORK_PROBE_TARGET="127.0.0.1:9")
+    env = dict(
+        os.environ,
+        TIDECAST_NETWORK_PROBE_TARGET="127.0.0.1:9",
+        # The BitTorrent engine stays on loopback, with no peer discovery beyond it.
+        TIDECAST_TORRENT_LISTEN_ADDRESS="127.0.0.1",
+        TIDECAST_TORRENT_LISTEN_PORT="0",
+        TIDECAST_DHT="0",
+        TIDECAST_LSD="0",
+        TIDECAST_UPNP="0",
+    )
     env.pop("TIDECAST_DATABASE_URL", None)
     env.update(extra)
     return env

@@ -13,11 +13,25 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import libtorrent as lt
+
+
+@dataclass
+class Content:
+    """A seeded torrent: its bytes, where its files are, its info-hash."""
+
+    torrent: bytes
+    root: Path
+    infohash: str
+
+    def bytes_of(self, relative: str | None = None) -> bytes:
+        path = self.root if relative is None else self.root / relative
+        return path.read_bytes()
 
 
 class Tracker:

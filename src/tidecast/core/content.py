@@ -18,6 +18,7 @@ import asyncio
 import codecs
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
@@ -128,6 +129,9 @@ class ContentService:
         self._db = db
         self._fetcher = fetcher
         self._max_stored_bytes = max_stored_bytes
+        # Metadata from the swarm for an info-hash or magnet never seen: (infohash,
+        # magnet) -> transport file bytes. Set by the playback service.
+        self.swarm: Callable[[str | None, str | None], Awaitable[bytes]] | None = None
         # Content ids name immutable bytes, so a parse never goes stale.
         self._parsed: OrderedDict[str, TransportFile] = OrderedDict()
 
@@ -184,6 +188,37 @@ class ContentService:
             caller_is_local=caller_is_local,
         )
         return resolved.file
+
+    async def transport_bytes(
+        self,
+        *,
+        content_id: str | None = None,
+        url: str | None = None,
+        data: bytes | None = None,
+        caller_is_local: bool,
+    ) -> bytes:
+        """The exact bytes of the transport file :meth:`transport_file` would resolve."""
+        resolved = await self._resolve(
+            content_id=content_id,
+            infohash=None,
+            url=url,
+            magnet=None,
+            data=data,
+            caller_is_local=caller_is_local,
+        )
+        return resolved.data
+
+    async def known_bytes(
+        self, *, infohash: str | None = None, magnet: str | None = None
+    ) -> bytes | None:
+        """A remembered transport file for an info-hash or a magnet's, or None."""
+        if infohash:
+            row = await self._row_by_infohash(normalize_infohash(infohash))
+        elif magnet:
+            row = await self._row_by_ref(_magnet(magnet))
+        else:
+            return None
+        return row.data if row is not None else None
 
     async def known(
         self, *, content_id: str | None = None, infohash: str | None = None
@@ -328,6 +363,14 @@ class ContentService:
             return _Resolved(await self.remember(data), bytes(data))
         else:
             raise MissingParameter("one of content_id, infohash, url, magnet or data is required")
+        if row is None and (infohash or magnet) and self.swarm is not None:
+            try:
+                fetched = await self.swarm(
+                    normalize_infohash(infohash) if infohash else None, magnet
+                )
+            except ContentUnavailable as exc:
+                raise ContentUnavailable(CANNOT_GET_TRANSPORT_FILE) from exc
+            return _Resolved(await self.remember(fetched), fetched)
         if row is None:
             raise ContentUnavailable(CANNOT_GET_TRANSPORT_FILE)
         return _Resolved(await self._parse_row(row), row.data)

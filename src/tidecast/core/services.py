@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tidecast.core.access import Caller, classify, client_address, parse_networks
 from tidecast.core.accounts import AccountPolicy, AccountService
@@ -19,11 +20,14 @@ from tidecast.core.instance_secret import InstanceSecret, load_or_create_secret
 from tidecast.core.login_throttle import LoginThrottle, ThrottlePolicy
 from tidecast.core.m3u_import import ImportService
 from tidecast.core.online_accounts import OnlineAccounts
+from tidecast.core.playback import PlaybackService
 from tidecast.core.players import PlayerService
 from tidecast.core.playlists import PlaylistService
+from tidecast.core.relay import Relay
 from tidecast.core.security_code import SecurityCode
 from tidecast.core.tasks import TaskService
 from tidecast.engine.http_fetch import Fetcher
+from tidecast.engine.torrents import TorrentConfig, TorrentEngine
 from tidecast.settings import Settings
 from tidecast.storage.database import Database
 
@@ -52,6 +56,8 @@ class Services:
     online: OnlineAccounts
     anime_lists: AnimeLists
     avatars: AvatarStore
+    playback: PlaybackService
+    relay: Relay
     ready: bool = field(default=False)
     _callers: dict[tuple[str | None, str | None], Caller] = field(default_factory=dict)
     _callers_networks: object = None
@@ -78,11 +84,13 @@ class Services:
         await self.tasks.mark_interrupted()
         self.imports.clear_spool()
         await self.external.start()
+        await self.playback.start()
         self.ready = True
         log.info("tidecast ready on %s:%s", self.settings.host, self.settings.port)
 
     async def stop(self) -> None:
         self.ready = False
+        await self.playback.stop()
         await self.external.stop()
         await self.tasks.stop()
         await self.fetcher.aclose()
@@ -129,6 +137,12 @@ def build_services(settings: Settings) -> Services:
         anilist_url=settings.anilist_api_url,
         kitsu_url=settings.kitsu_api_url,
     )
+    playback = PlaybackService(
+        TorrentEngine(torrent_config(settings)),
+        content,
+        metadata_timeout=settings.metadata_timeout,
+        idle_timeout=settings.playback_idle_timeout,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -169,4 +183,32 @@ def build_services(settings: Settings) -> Services:
         ),
         anime_lists=anime_lists,
         avatars=AvatarStore(settings.data_dir / "avatars", settings.image_max_bytes),
+        playback=playback,
+        relay=Relay(fetcher, secret, cache_bytes=settings.hls_relay_cache_bytes),
+    )
+
+
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a private mkdtemp folder is made in it
+
+
+def torrent_config(settings: Settings) -> TorrentConfig:
+    """The BitTorrent engine's settings; memory mode keeps the cache on tmpfs."""
+    if settings.cache_mode == "memory":
+        storage = SHARED_MEMORY  # the engine makes a private folder in it
+    else:
+        storage = settings.cache_dir or settings.data_dir / "cache"
+    return TorrentConfig(
+        listen_interfaces=f"{settings.torrent_listen_address}:{settings.torrent_listen_port}",
+        storage_dir=storage,
+        dht=settings.dht,
+        lsd=settings.lsd,
+        upnp=settings.upnp,
+        outgoing_utp=settings.outgoing_utp,
+        download_rate_limit=settings.download_rate_limit,
+        upload_rate_limit=settings.upload_rate_limit,
+        connections_limit=settings.connections_limit,
+        extra_trackers=settings.extra_trackers,
+        readahead_bytes=settings.readahead_bytes,
+        cache_max_bytes=settings.cache_max_bytes,
+        memory_only=settings.cache_mode == "memory",
     )

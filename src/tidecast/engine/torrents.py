@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from libtorrent import _Entry
 
 from tidecast.core.errors import ContentUnavailable, InvalidInput, UnsupportedContent
+from tidecast.engine.cache_dir import CacheDir
 from tidecast.engine.torrent_reader import TorrentFile, TransportFile, read_transport_file
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,10 @@ class TorrentConfig:
     connections_limit: int = 200
     extra_trackers: tuple[str, ...] = ()
     readahead_bytes: int = 8 * 1024 * 1024
+    cache_max_bytes: int = 4 * 1024**3
+    memory_only: bool = False
+    """Keep the cache in a private folder made inside ``storage_dir`` (tmpfs), removed
+    when the engine stops."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,7 @@ class TorrentEngine:
         self._torrents: dict[str, Torrent] = {}
         self._by_handle: dict[lt.torrent_handle, Torrent] = {}
         self._adding: dict[str, asyncio.Future[Torrent]] = {}
+        self.cache = CacheDir(config.storage_dir, config.cache_max_bytes)
 
     @property
     def running(self) -> bool:
@@ -148,6 +155,9 @@ class TorrentEngine:
     def _ensure_session(self) -> lt.session:
         if self._session is None:
             self.config.storage_dir.mkdir(parents=True, exist_ok=True)
+            if self.config.memory_only:
+                root = tempfile.mkdtemp(prefix="tidecast-", dir=self.config.storage_dir)
+                self.cache = CacheDir(Path(root), self.config.cache_max_bytes)
             self._loop = asyncio.get_running_loop()
             self._session = lt.session(session_settings(self.config))
             self._stopping.clear()
@@ -174,6 +184,8 @@ class TorrentEngine:
         # Dropping the last reference aborts the session; that waits for the network
         # thread, so it happens off the loop.
         await asyncio.to_thread(_close_session, session)
+        if self.config.memory_only:
+            await asyncio.to_thread(self.cache.clear)
 
     async def acquire(
         self, source: TorrentSource, *, metadata_timeout: float, file_index: int | None = None
@@ -225,6 +237,14 @@ class TorrentEngine:
         torrent.fail(ContentUnavailable("the torrent was closed"))
         if self._session is not None:
             self._session.remove_torrent(torrent.handle)
+        self.cache.touch(torrent.infohash)
+
+    def enforce_cache_limit(self) -> list[str]:
+        """Evict the least recently watched content nobody is playing until the cache
+        fits its limit; returns the info-hashes evicted."""
+        for infohash in self._torrents:
+            self.cache.touch(infohash)
+        return self.cache.evict(in_use=set(self._torrents))
 
     def _params(self, source: TorrentSource) -> lt.add_torrent_params:
         try:
@@ -256,9 +276,7 @@ class TorrentEngine:
         file_index: int | None,
     ) -> Torrent:
         session = self._ensure_session()
-        save_path = self.config.storage_dir / infohash
-        save_path.mkdir(parents=True, exist_ok=True)
-        params.save_path = str(save_path)
+        params.save_path = str(self.cache.folder(infohash))
         params.flags &= ~lt.torrent_flags.auto_managed
         params.flags &= ~lt.torrent_flags.paused
         if params.ti is not None:
@@ -470,7 +488,25 @@ class Torrent:
         last, _ = layout.piece_at(file, end - 1)
         return all(self._have[p] for p in range(first, last + 1))
 
+    def prebuffer_share(self, file: TorrentFile, size: int) -> float:
+        """Share of the pieces holding the first ``size`` bytes of ``file`` verified."""
+        if size <= 0:
+            return 1.0
+        layout = self._require_layout()
+        first, _ = layout.piece_at(file, 0)
+        last, _ = layout.piece_at(file, size - 1)
+        return sum(self._have[p] for p in range(first, last + 1)) / (last - first + 1)
+
     # -- reading ---------------------------------------------------------------------
+
+    def want(self, file: TorrentFile) -> None:
+        """Download ``file`` in the background (the next file of a playlist)."""
+        layout = self._require_layout()
+        if file.index not in layout.offsets or file.index in self._selected:
+            return
+        self._selected.add(file.index)
+        if self._background:
+            self._set_background(file)
 
     def reader(self, file: TorrentFile) -> FileReader:
         """A reader of ``file``; the file becomes wanted (its head and tail first)."""
