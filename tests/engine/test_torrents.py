@@ -59,6 +59,10 @@ async def engine(tmp_path: Path, tracker: Tracker) -> AsyncIterator[TorrentEngin
     await engine.stop()
 
 
+async def collect(chunks: AsyncIterator[bytes]) -> bytes:
+    return b"".join([chunk async for chunk in chunks])
+
+
 async def read_all(engine: TorrentEngine, source: TorrentSource, start: int, end: int) -> bytes:
     torrent = await engine.acquire(source, metadata_timeout=10)
     try:
@@ -138,3 +142,117 @@ async def test_two_readers_share_one_torrent_and_one_leaving_keeps_the_other(
     assert head + rest == expected
     await engine.release(first)
     assert engine.torrents() == []
+
+
+async def test_multi_file_torrent_plays_the_chosen_file_then_another(
+    tmp_path: Path, tracker: Tracker
+) -> None:
+    torrent, root = make_torrent(
+        tmp_path / "multi",
+        {"show/e1.mkv": 600_000, "show/e2.mkv": 900_000, "show/notes.txt": 1000},
+        name="show",
+        piece_size=16384,
+        trackers=[tracker.url],
+    )
+    seeder = Seeder()
+    seeder.seed(torrent, root.parent)
+    engine = TorrentEngine(
+        TorrentConfig(
+            listen_interfaces="127.0.0.1:0",
+            storage_dir=tmp_path / "cache",
+            dht=False,
+            lsd=False,
+            upnp=False,
+        )
+    )
+    try:
+        # Only the first episode is wanted at first: when it is complete the torrent has
+        # nothing left to download, and the next episode must still start at once.
+        by_name = {f.filename: f for f in read_transport_file(torrent).files}
+        got = await engine.acquire(
+            TorrentSource(transport=torrent),
+            metadata_timeout=10,
+            file_index=by_name["e1.mkv"].index,
+        )
+        first, second = by_name["e1.mkv"], by_name["e2.mkv"]
+        assert got.info.largest_video() == second
+        for file in (first, second):
+            reader = got.reader(file)
+            data = await asyncio.wait_for(collect(reader.stream(0, file.size)), 10)
+            reader.close()
+            assert data == (root.parent / file.path).read_bytes()
+        await engine.release(got)
+    finally:
+        await engine.stop()
+        seeder.stop()
+
+
+async def test_the_cache_evicts_content_nobody_plays_to_stay_under_its_limit(
+    tmp_path: Path, tracker: Tracker
+) -> None:
+    seeder = Seeder()
+    contents = []
+    for name in ("a", "b", "c"):
+        torrent, root = make_torrent(
+            tmp_path / name, {f"{name}.mp4": 3_000_000}, piece_size=65536, trackers=[tracker.url]
+        )
+        seeder.seed(torrent, root.parent)
+        contents.append(torrent)
+    limit = 7_000_000
+    engine = TorrentEngine(
+        TorrentConfig(
+            listen_interfaces="127.0.0.1:0",
+            storage_dir=tmp_path / "cache",
+            dht=False,
+            lsd=False,
+            upnp=False,
+            cache_max_bytes=limit,
+        )
+    )
+    try:
+        infohashes = []
+        for torrent in contents:
+            infohashes.append(read_transport_file(torrent).infohash)
+            await read_all(engine, TorrentSource(transport=torrent), 0, 3_000_000)
+            engine.enforce_cache_limit()
+            assert engine.cache.usage() <= limit
+        kept = sorted(p.name for p in (tmp_path / "cache").iterdir())
+        # The least recently watched went first.
+        assert kept == sorted(infohashes[1:])
+        # Content in use is never evicted, even over the limit.
+        playing = await engine.acquire(TorrentSource(transport=contents[0]), metadata_timeout=10)
+        reader = playing.reader(playing.info.files[0])
+        _ = [c async for c in reader.stream(0, 3_000_000)]
+        assert infohashes[0] not in engine.enforce_cache_limit()
+        assert (tmp_path / "cache" / infohashes[0]).is_dir()
+        assert engine.cache.usage() <= limit
+        reader.close()
+        await engine.release(playing)
+    finally:
+        await engine.stop()
+        seeder.stop()
+
+
+async def test_memory_mode_keeps_data_in_a_private_tmpfs_folder_removed_on_stop(
+    seeder: Seeder, content: tuple[bytes, Path], tracker: Tracker
+) -> None:
+    shm = Path("/dev/shm")
+    before = set(shm.glob("tidecast-*"))
+    engine = TorrentEngine(
+        TorrentConfig(
+            listen_interfaces="127.0.0.1:0",
+            storage_dir=shm,
+            dht=False,
+            lsd=False,
+            upnp=False,
+            memory_only=True,
+        )
+    )
+    torrent, root = content
+    data = await read_all(engine, TorrentSource(transport=torrent), 0, 1000)
+    assert data == root.read_bytes()[:1000]
+    (folder,) = set(shm.glob("tidecast-*")) - before
+    assert folder.stat().st_mode & 0o077 == 0
+    assert engine.cache.usage() > 0
+    await engine.stop()
+    assert not folder.exists()

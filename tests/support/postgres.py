@@ -60,7 +60,7 @@ class PostgresUnavailable(RuntimeError):
     """PostgreSQL binaries are missing (raised loudly when running under CI)."""
 
 
-def _in_ci() -> bool:
+def running_in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
@@ -113,7 +113,7 @@ def postgres_available() -> bool:
             problem = str(exc)
     if problem is None:
         return True
-    if _in_ci():
+    if running_in_ci():
         raise PostgresUnavailable(f"CI is set but PostgreSQL cannot be used: {problem}")
     return False
 

@@ -7,6 +7,7 @@ LSD, UPnP and NAT-PMP are off, so a test swarm never reaches the network.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -93,7 +94,8 @@ class Tracker:
         request.send_header("Content-Type", "text/plain")
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
-        request.wfile.write(body)
+        with contextlib.suppress(ConnectionError):  # the peer gave up: nothing to do
+            request.wfile.write(body)
 
 
 def local_session_settings(*, listen_port: int = 0) -> dict[str, object]:

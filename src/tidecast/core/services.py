@@ -24,6 +24,7 @@ from tidecast.core.playback import PlaybackService
 from tidecast.core.players import PlayerService
 from tidecast.core.playlists import PlaylistService
 from tidecast.core.relay import Relay
+from tidecast.core.remuxing import RemuxService
 from tidecast.core.security_code import SecurityCode
 from tidecast.core.tasks import TaskService
 from tidecast.engine.http_fetch import Fetcher
@@ -58,6 +59,7 @@ class Services:
     avatars: AvatarStore
     playback: PlaybackService
     relay: Relay
+    remux: RemuxService
     ready: bool = field(default=False)
     _callers: dict[tuple[str | None, str | None], Caller] = field(default_factory=dict)
     _callers_networks: object = None
@@ -84,12 +86,14 @@ class Services:
         await self.tasks.mark_interrupted()
         self.imports.clear_spool()
         await self.external.start()
+        self.remux.clear()
         await self.playback.start()
         self.ready = True
         log.info("tidecast ready on %s:%s", self.settings.host, self.settings.port)
 
     async def stop(self) -> None:
         self.ready = False
+        await self.remux.stop()
         await self.playback.stop()
         await self.external.stop()
         await self.tasks.stop()
@@ -185,6 +189,11 @@ def build_services(settings: Settings) -> Services:
         avatars=AvatarStore(settings.data_dir / "avatars", settings.image_max_bytes),
         playback=playback,
         relay=Relay(fetcher, secret, cache_bytes=settings.hls_relay_cache_bytes),
+        remux=RemuxService(
+            playback,
+            settings.data_dir / "tmp" / "hls",
+            segment_seconds=settings.hls_segment_seconds,
+        ),
     )
 
 

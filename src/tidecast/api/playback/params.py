@@ -16,11 +16,11 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from tidecast.api.engine.params import parse_bool, parse_int
+from tidecast.core.content import TRANSPORT_FILE_LIMIT
 from tidecast.core.errors import InvalidInput, PayloadTooLarge
 from tidecast.core.playback import AudioMode, Options, Output, Selector
-from tidecast.engine.torrent_reader import MAX_TRANSPORT_FILE_BYTES
 
-JSON_BODY_LIMIT = 4 * MAX_TRANSPORT_FILE_BYTES // 3 + 1024
+JSON_BODY_LIMIT = 4 * TRANSPORT_FILE_LIMIT // 3 + 1024
 
 
 async def read_body(request: Request) -> dict[str, Any]:
