@@ -110,6 +110,7 @@ def local_session_settings(*, listen_port: int = 0) -> dict[str, object]:
         "enable_incoming_utp": False,
         "allow_multiple_connections_per_ip": True,
         "alert_mask": 0,
+        "stop_tracker_timeout": 1,
     }
 
 

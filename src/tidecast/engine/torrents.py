@@ -111,6 +111,7 @@ def session_settings(config: TorrentConfig) -> lt.settings_pack:
         "enable_outgoing_utp": config.outgoing_utp,
         "tick_interval": 100,
         "close_redundant_connections": False,
+        "stop_tracker_timeout": 1,
         "allow_multiple_connections_per_ip": True,
         "download_rate_limit": config.download_rate_limit,
         "upload_rate_limit": config.upload_rate_limit,
