@@ -209,3 +209,24 @@ async def test_unknown_session_urls(http: httpx.AsyncClient) -> None:
     assert (await http.get(f"/ace/cmd/{'ab' * 20}/{'cd' * 16}?method=stop")).json() == gone
     assert (await http.get(f"/ace/r/{'ab' * 20}/{'cd' * 16}")).status_code == 404
     await asyncio.sleep(0)
+
+
+async def test_api_events_long_poll_and_the_sdk_envelope(
+    http: httpx.AsyncClient, seed: Callable[..., Content]
+) -> None:
+    content = seed({"film.mp4": SIZE})
+    response = await http.get(
+        "/ace/getstream",
+        params={"format": "json", "infohash": content.infohash, "use_api_events": "1"},
+    )
+    assert response.text.startswith('{"response": {"event_url": "')
+    answer = response.json()["response"]
+    first = (await http.get(answer["event_url"])).json()
+    assert first == {"response": {"name": "live_changed", "params": {"is_live": 0}}, "error": None}
+    waiting = asyncio.create_task(http.get(answer["event_url"]))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    stopped = await http.get(answer["command_url"], params={"method": "stop", "api_version": "2"})
+    assert stopped.json() == {"result": "ok", "error": None}
+    ended = (await waiting).json()
+    assert ended == {"response": None, "error": "unknown playback session id"}
