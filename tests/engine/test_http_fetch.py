@@ -28,6 +28,7 @@ from tidecast.core.errors import ContentUnavailable, FetchRefused, PayloadTooLar
 from tidecast.engine import address_guard
 from tidecast.engine.http_fetch import (
     MAX_REDIRECTS,
+    RELAYED_HEADERS,
     Fetcher,
     FetchResult,
     check_url_allowed,
@@ -118,6 +119,10 @@ class TestServer:
                 w.write(b"x")
                 await w.drain()
                 await asyncio.sleep(0.05)
+        elif path == "/ranged":
+            await send_ranged(w, headers.get("range"))
+        elif path == "/redirect/ranged":
+            await send(w, 302, b"", location="/ranged")
         elif path == "/redirect/ok":
             await send(w, 302, b"", location="/small")
         elif path.startswith("/chain/"):
@@ -171,6 +176,27 @@ async def send(
         headers["WWW-Authenticate"] = www_authenticate
     await send_head(w, status, headers)
     w.write(body)
+    await w.drain()
+
+
+async def send_ranged(w: asyncio.StreamWriter, wanted: str | None) -> None:
+    """BIG, or the one ``bytes=a-b`` range asked for, with headers a relay must not pass on."""
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "Accept-Ranges": "bytes",
+        "ETag": '"big-1"',
+        "Set-Cookie": "session=upstream-secret",
+        "X-Upstream": "internal",
+    }
+    if wanted is None:
+        await send_head(w, 200, {**headers, "Content-Length": str(len(BIG))})
+        w.write(BIG)
+    else:
+        first, _, last = wanted.removeprefix("bytes=").partition("-")
+        start, end = int(first), int(last) + 1
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(BIG)}"
+        await send_head(w, 206, {**headers, "Content-Length": str(end - start)})
+        w.write(BIG[start:end])
     await w.drain()
 
 
@@ -600,6 +626,124 @@ async def test_fetch_to_file_failure_leaves_nothing(
         )
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["endless.bin"]
+
+
+# --- stream: relaying an upstream's answer ------------------------------------------------
+
+
+async def test_stream_sends_headers_and_hands_on_only_describing_ones(
+    server: TestServer, fetcher: Fetcher
+) -> None:
+    async with fetcher.stream(
+        server.url("/ranged"), caller_is_local=True, headers={"Range": "bytes=1000-1999"}
+    ) as upstream:
+        body = b"".join([chunk async for chunk in upstream.body])
+    assert (upstream.url, upstream.status) == (server.url("/ranged"), 206)
+    assert body == BIG[1000:2000]
+    assert dict(upstream.headers) == {
+        "content-type": "application/octet-stream",
+        "content-length": "1000",
+        "content-range": f"bytes 1000-1999/{len(BIG)}",
+        "accept-ranges": "bytes",
+        "etag": '"big-1"',
+    }
+    assert set(upstream.headers) <= set(RELAYED_HEADERS)
+    seen = server.requests[0].headers
+    assert seen["range"] == "bytes=1000-1999"
+    assert seen["accept-encoding"] == "identity"
+
+
+async def test_stream_is_not_limited_in_size(server: TestServer) -> None:
+    f = Fetcher(timeout=3.0, max_bytes=10)
+    try:
+        async with f.stream(server.url("/ranged"), caller_is_local=True) as upstream:
+            assert upstream.status == 200
+            assert b"".join([chunk async for chunk in upstream.body]) == BIG
+    finally:
+        await f.aclose()
+
+
+async def test_stream_follows_redirects_with_its_headers(
+    server: TestServer, fetcher: Fetcher
+) -> None:
+    async with fetcher.stream(
+        server.url("/redirect/ranged"), caller_is_local=True, headers={"Range": "bytes=0-9"}
+    ) as upstream:
+        assert upstream.url == server.url("/ranged")
+        assert b"".join([chunk async for chunk in upstream.body]) == BIG[:10]
+    assert [seen.headers.get("range") for seen in server.requests] == ["bytes=0-9"] * 2
+
+
+async def test_stream_keeps_the_address_rules(
+    server: TestServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(FetchRefused, match="private or loopback"):
+        async with fetcher.stream(server.url("/ranged"), caller_is_local=False):
+            pytest.fail("a refused stream must not open")
+    assert server.connections == 0
+    pretend_only_127_0_0_1_is_public(monkeypatch)
+    with pytest.raises(FetchRefused, match="private or loopback"):
+        async with fetcher.stream(server.url("/redirect/private"), caller_is_local=False):
+            pytest.fail("a refused stream must not open")
+    assert [seen.path for seen in server.requests] == ["/redirect/private"]
+    with pytest.raises(FetchRefused, match="file"):
+        async with fetcher.stream(server.url("/redirect/file"), caller_is_local=True):
+            pytest.fail("a refused stream must not open")
+
+
+async def test_stream_uses_credentials_from_the_url(server: TestServer, fetcher: Fetcher) -> None:
+    url = f"http://{USER}:{PASSWORD}@127.0.0.1:{server.port}/auth"
+    async with fetcher.stream(url, caller_is_local=True) as upstream:
+        assert upstream.url == server.url("/auth")
+        assert b"".join([chunk async for chunk in upstream.body]) == b"welcome"
+
+
+async def test_stream_error_statuses_unless_allowed(server: TestServer, fetcher: Fetcher) -> None:
+    with pytest.raises(ContentUnavailable, match=r"^127\.0\.0\.1 answered HTTP 416$"):
+        async with fetcher.stream(server.url("/status/416"), caller_is_local=True):
+            pytest.fail("an error status must not open")
+    async with fetcher.stream(
+        server.url("/status/416"), caller_is_local=True, allow_statuses=(416,)
+    ) as upstream:
+        assert upstream.status == 416
+        assert b"".join([chunk async for chunk in upstream.body]) == b"nope"
+
+
+async def test_stream_deadline_covers_the_opening_only(server: TestServer) -> None:
+    f = Fetcher(timeout=0.3, max_bytes=1024)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ContentUnavailable, match=r"^timed out fetching 127\.0\.0\.1"):
+            async with f.stream(server.url("/slow"), caller_is_local=True):
+                pytest.fail("a timed-out stream must not open")
+        assert time.monotonic() - started < 2
+        # A byte every 50 ms: no read waits long, so the body outlives the deadline.
+        started = time.monotonic()
+        async with f.stream(server.url("/trickle"), caller_is_local=True) as upstream:
+            received = 0
+            async for chunk in upstream.body:
+                received += len(chunk)
+                if time.monotonic() - started > 0.6:
+                    break
+        assert received >= 10
+    finally:
+        await f.aclose()
+
+
+async def test_stream_body_failure_is_unavailable(server: TestServer, fetcher: Fetcher) -> None:
+    async with fetcher.stream(server.url("/short-body"), caller_is_local=True) as upstream:
+        with pytest.raises(ContentUnavailable, match=r"127\.0\.0\.1"):
+            async for _chunk in upstream.body:
+                pass
+
+
+async def test_leaving_a_stream_early_closes_it(server: TestServer, fetcher: Fetcher) -> None:
+    started = time.monotonic()
+    async with fetcher.stream(server.url("/chunked"), caller_is_local=True) as upstream:
+        assert await anext(upstream.body)
+    assert time.monotonic() - started < 2
+    # The client is still good for the next request.
+    assert (await fetcher.fetch(server.url("/small"), caller_is_local=True)).body == SMALL
 
 
 # --- the client's lifecycle ----------------------------------------------------------------

@@ -104,6 +104,7 @@ class PlaybackSession:
     output: Output
     audio: AudioMode
     is_live: int
+    caller_is_local: bool = False
     torrent: Torrent | None = None
     file: TorrentFile | None = None
     source_url: str | None = None
@@ -169,21 +170,14 @@ class PlaybackService:
         """A session for ``selector``; the same viewer asking again gets the same one.
 
         Raises MissingParameter when nothing is selected, InvalidInput for malformed
-        ids, ContentUnavailable when the content cannot be loaded.
+        ids, ContentUnavailable when the content cannot be loaded. Whether the caller is
+        local is kept: a relayed URL may reach private addresses only for local callers.
         """
+        relayed = self._relayed_session(caller_is_local, options)
         if selector.direct_url and not _any_torrent(selector) and not selector.manifest_url:
-            return self._shared_session(
-                ("direct", selector.direct_url, options.pid),
-                lambda: self._new_session(
-                    "direct",
-                    _url_hash(selector.direct_url),
-                    options,
-                    source_url=selector.direct_url,
-                ),
-                options,
-            )
+            return relayed("direct", selector.direct_url, 0)
         if selector.manifest_url and not _any_torrent(selector):
-            return await self._hls_session(selector.manifest_url, options)
+            return relayed("hls", selector.manifest_url, 1)
         if not _any_torrent(selector):
             raise MissingParameter(
                 "one of content_id, infohash, url, magnet, direct_url or manifest_url is required"
@@ -193,41 +187,34 @@ class PlaybackService:
                 query=selector.url, caller_is_local=caller_is_local
             )
             if analysis.content_type == "hls":
-                return await self._hls_session(selector.url, options)
+                return relayed("hls", selector.url, 0 if analysis.is_live == 0 else 1)
             if analysis.content_type == "direct_content" and options.output == "http":
-                return self._shared_session(
-                    ("direct", selector.url, options.pid),
-                    lambda: self._new_session(
-                        "direct", _url_hash(selector.url), options, source_url=selector.url
-                    ),
-                    options,
-                )
+                return relayed("direct", selector.url, 0)
             if analysis.content_type != "transport_file":
                 raise UnsupportedContent(f"cannot play {analysis.content_type} content")
         source = await self._torrent_source(selector, caller_is_local=caller_is_local)
         return await self._torrent_session(source, options)
 
-    async def _hls_session(self, url: str, options: Options) -> PlaybackSession:
-        return self._shared_session(
-            ("hls", url, options.pid),
-            lambda: self._new_session("hls", _url_hash(url), options, source_url=url, is_live=1),
-            options,
-        )
+    def _relayed_session(
+        self, caller_is_local: bool, options: Options
+    ) -> Callable[[Kind, str, int], PlaybackSession]:
+        """A maker of direct and HLS sessions: shared per (kind, URL, pid, caller)."""
 
-    def _shared_session(
-        self,
-        share_key: tuple[object, ...],
-        create: Callable[[], PlaybackSession],
-        options: Options,
-    ) -> PlaybackSession:
-        existing = self._shared.get(share_key)
-        if existing is not None and not existing.stopped and not options.force_restart:
-            existing.touch()
-            return existing
-        session = create()
-        self._shared[share_key] = session
-        self._sessions[session.key] = session
-        return session
+        def make(kind: Kind, url: str, is_live: int) -> PlaybackSession:
+            share_key = (kind, url, options.pid, caller_is_local)
+            existing = self._shared.get(share_key)
+            if existing is not None and not existing.stopped and not options.force_restart:
+                existing.touch()
+                return existing
+            session = self._new_session(
+                kind, _url_hash(url), options, source_url=url, is_live=is_live
+            )
+            session.caller_is_local = caller_is_local
+            self._shared[share_key] = session
+            self._sessions[session.key] = session
+            return session
+
+        return make
 
     def _new_session(
         self,
@@ -238,7 +225,12 @@ class PlaybackService:
         source_url: str | None = None,
         is_live: int = 0,
     ) -> PlaybackSession:
-        output: Output = "http" if kind == "direct" else options.output
+        # A direct URL only streams; an HLS source only plays as HLS.
+        output: Output = options.output
+        if kind == "direct":
+            output = "http"
+        elif kind == "hls":
+            output = "hls"
         return PlaybackSession(
             key=secrets.token_hex(16),
             infohash=infohash,

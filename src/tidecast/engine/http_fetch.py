@@ -13,8 +13,11 @@ Contract of every fetch:
   like the first. Basic credentials are sent only to the origin they were given for.
 * One deadline covers the whole fetch (resolution, redirects, body), on top of httpx's
   per-operation timeouts; running out is :class:`ContentUnavailable`.
+  :meth:`Fetcher.stream`, which relays a body that may last for hours, applies it up to
+  the final answer's headers, and reads the body under the per-read timeout alone.
 * A declared ``Content-Length`` over the limit is refused before reading, and the body is
-  cut as soon as it passes the limit: :class:`PayloadTooLarge`.
+  cut as soon as it passes the limit: :class:`PayloadTooLarge` (not for
+  :meth:`Fetcher.stream`, which has no limit: its bytes are passed on, not kept).
 * A final status outside 2xx, and any connection or protocol failure, is
   :class:`ContentUnavailable` (except for :meth:`Fetcher.request_json`, which hands API
   error answers back to its caller and follows no redirect). Messages name the host
@@ -36,11 +39,12 @@ Not covered: ``httpx`` logs each request URL (query string included) at INFO on 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +64,10 @@ from tidecast.engine.address_guard import (
 
 __all__ = [
     "MAX_REDIRECTS",
+    "RELAYED_HEADERS",
     "FetchResult",
     "Fetcher",
+    "Upstream",
     "check_url_allowed",
     "is_public_address",
 ]
@@ -69,6 +75,18 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 Writer = Callable[[bytes], Awaitable[None]]
+
+RELAYED_HEADERS = (
+    "content-type",
+    "content-length",
+    "content-range",
+    "content-encoding",
+    "accept-ranges",
+    "last-modified",
+    "etag",
+)
+"""The upstream headers :meth:`Fetcher.stream` hands on (lower-case); no others, so
+cookies and the like never reach whoever the body is relayed to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +102,41 @@ class FetchResult:
     status: int
     content_type: str
     body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """An upstream's answer to :meth:`Fetcher.stream`, its body still to be read.
+
+    ``url`` is the final URL after redirects, without credentials; ``headers`` holds the
+    :data:`RELAYED_HEADERS` the upstream sent, by lower-case name; ``body`` yields the
+    bytes as they arrive, exactly as sent (no content decoding), once.
+    """
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: AsyncIterator[bytes]
+
+
+@dataclass(slots=True)
+class _Hop:
+    """Where a fetch has got to: the URL to request and the host last requested."""
+
+    url: httpx.URL
+    host: str = field(init=False)
+    sent_auth: bool = False
+
+    def __post_init__(self) -> None:
+        self.host = self.url.host
+
+
+def _first_hop(url: str, auth: tuple[str, str] | None) -> tuple[_Hop, tuple[str, str] | None]:
+    """The first hop of a fetch, and its credentials: ``auth``, else those in the URL."""
+    current = parse_url(url)
+    if auth is None and (current.username or current.password):
+        auth = (current.username, current.password)
+    return _Hop(current.copy_with(userinfo=b"")), auth
 
 
 class Fetcher:
@@ -211,54 +264,116 @@ class Fetcher:
         limit = self._max_bytes if max_bytes is None else max_bytes
         if limit <= 0:
             raise ValueError("max_bytes must be positive")
-        current = parse_url(url)
-        if auth is None and (current.username or current.password):
-            auth = (current.username, current.password)
-        current = current.copy_with(userinfo=b"")
-        credentials_origin = _origin(current)
+        hop, auth = _first_hop(url, auth)
         # Identity keeps Content-Length meaningful and avoids inflating compressed bodies.
         headers = {"Accept-Encoding": "identity"}
         if accept is not None:
             headers["Accept"] = accept
         client = self._shared_client()
-        host = current.host
         try:
             async with asyncio.timeout(self._timeout):
-                for hop in range(MAX_REDIRECTS + 1):
-                    host = current.host
-                    await check_hop(current, caller_is_local=caller_is_local)
-                    logger.debug("fetching from %s (hop %d)", host, hop)
-                    request = client.build_request(
-                        "GET",
-                        current,
-                        headers=headers,
-                        extensions={CALLER_IS_LOCAL: caller_is_local},
+                response = await self._follow(
+                    client, hop, caller_is_local=caller_is_local, auth=auth, headers=headers
+                )
+                try:
+                    _check_status(response, hop.host, sent_auth=hop.sent_auth)
+                    await _read_body(response, hop.host, limit, write)
+                    return FetchResult(
+                        url=str(hop.url),
+                        status=response.status_code,
+                        content_type=_content_type(response),
+                        body=b"",
                     )
-                    send_auth = auth if auth and _origin(current) == credentials_origin else None
-                    response = await client.send(
-                        request,
-                        stream=True,
-                        auth=httpx.BasicAuth(*send_auth) if send_auth else None,
-                    )
-                    try:
-                        if response.next_request is not None:
-                            # Userinfo in a Location is dropped: credentials come from our
-                            # caller, never from the upstream.
-                            current = response.next_request.url.copy_with(userinfo=b"")
-                            continue
-                        _check_status(response, host, sent_auth=send_auth is not None)
-                        await _read_body(response, host, limit, write)
-                        return FetchResult(
-                            url=str(current),
-                            status=response.status_code,
-                            content_type=_content_type(response),
-                            body=b"",
-                        )
-                    finally:
-                        await response.aclose()
-                raise ContentUnavailable(f"{host} redirected more than {MAX_REDIRECTS} times")
+                finally:
+                    await response.aclose()
         except (TimeoutError, httpx.HTTPError) as exc:
-            raise _failure(exc, host, self._timeout) from None
+            raise _failure(exc, hop.host, self._timeout) from None
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        url: str,
+        *,
+        caller_is_local: bool,
+        headers: Mapping[str, str] | None = None,
+        allow_statuses: Collection[int] = (),
+    ) -> AsyncIterator[Upstream]:
+        """Open ``url`` and yield its answer with the body still to be read, for relaying.
+
+        The address rules, redirects and credentials are those of :meth:`fetch`.
+        ``headers`` (``Range``, ``If-Range``, …) go with every hop, so they must be fit
+        for any host a redirect names; ``Accept-Encoding`` is always ``identity``. The
+        deadline covers reaching the final answer (resolution, redirects, headers); the
+        body is then read under httpx's per-read timeout only, since a relayed stream may
+        run for hours, and without a size limit. A final status outside 2xx and
+        ``allow_statuses`` is ContentUnavailable. Leaving the block closes the
+        connection, read to the end or not. Raises FetchRefused or ContentUnavailable,
+        before the block and while reading the body.
+        """
+        hop, auth = _first_hop(url, None)
+        sent = {**(headers or {}), "Accept-Encoding": "identity"}
+        client = self._shared_client()
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._follow(
+                    client, hop, caller_is_local=caller_is_local, auth=auth, headers=sent
+                )
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise _failure(exc, hop.host, self._timeout) from None
+        try:
+            if response.status_code not in allow_statuses:
+                _check_status(response, hop.host, sent_auth=hop.sent_auth)
+            yield Upstream(
+                url=str(hop.url),
+                status=response.status_code,
+                headers={
+                    name: response.headers[name]
+                    for name in RELAYED_HEADERS
+                    if name in response.headers
+                },
+                body=_raw_body(response, hop.host, self._timeout),
+            )
+        finally:
+            await response.aclose()
+
+    async def _follow(
+        self,
+        client: httpx.AsyncClient,
+        hop: _Hop,
+        *,
+        caller_is_local: bool,
+        auth: tuple[str, str] | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        """GET ``hop.url``, following redirects by hand; the final response is left open.
+
+        ``hop`` follows the redirects, so that a failure can name the host it met.
+        """
+        credentials_origin = _origin(hop.url)
+        for index in range(MAX_REDIRECTS + 1):
+            hop.host = hop.url.host
+            await check_hop(hop.url, caller_is_local=caller_is_local)
+            logger.debug("fetching from %s (hop %d)", hop.host, index)
+            request = client.build_request(
+                "GET",
+                hop.url,
+                headers=headers,
+                extensions={CALLER_IS_LOCAL: caller_is_local},
+            )
+            send_auth = auth if auth and _origin(hop.url) == credentials_origin else None
+            hop.sent_auth = send_auth is not None
+            response = await client.send(
+                request,
+                stream=True,
+                auth=httpx.BasicAuth(*send_auth) if send_auth else None,
+            )
+            if response.next_request is None:
+                return response
+            await response.aclose()
+            # Userinfo in a Location is dropped: credentials come from our caller, never
+            # from the upstream.
+            hop.url = response.next_request.url.copy_with(userinfo=b"")
+        raise ContentUnavailable(f"{hop.host} redirected more than {MAX_REDIRECTS} times")
 
     async def request_json(
         self,
@@ -367,6 +482,16 @@ async def _read_body(response: httpx.Response, host: str, limit: int, write: Wri
         if received > limit:
             raise PayloadTooLarge(f"response from {host} exceeds the {limit}-byte limit")
         await write(chunk)
+
+
+async def _raw_body(
+    response: httpx.Response, host: str, read_timeout: float
+) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    except httpx.HTTPError as exc:
+        raise _failure(exc, host, read_timeout) from None
 
 
 def _content_type(response: httpx.Response) -> str:
