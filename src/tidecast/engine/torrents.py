@@ -26,7 +26,7 @@ import math
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 _DEADLINE_STEP_MS = 10
 _TAIL_BYTES = 1024 * 1024
 _BACKGROUND = 1
-_CRITICAL = 7
+_TAIL_PRIORITY = 2
 _ALERT_WAIT_MS = 250
 _PIECE_CACHE_BYTES = 32 * 1024 * 1024
 
@@ -392,14 +392,15 @@ class Torrent:
         self._reads: dict[int, asyncio.Future[bytes]] = {}
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._cache_bytes = 0
-        self._readers: set[FileReader] = set()
         self._selected: set[int] = set()
-        self._tails: set[int] = set()
+        self._claims: dict[int, int] = {}
         self._deadlines: set[int] = set()
         self._background = False
         self._preselect = preselect
         self._prebuffer: FileReader | None = None
         self._prioritized = False
+        self._head: set[int] | None = None
+        self._head_left = 0
         self.first_piece = asyncio.Event()
 
     # -- metadata --------------------------------------------------------------------
@@ -516,25 +517,17 @@ class Torrent:
         if file.index not in layout.offsets:
             raise InvalidInput("no such file in the torrent")
         reader = FileReader(self, file, layout)
+        self._claim(list(enumerate(reader.window())))
+        if file.index not in self._selected:
+            self._selected.add(file.index)
+            if self._background:
+                self._set_background(file)
         if self._prebuffer is not None:
             # The first real reader takes over from the prebuffer (same window when it
             # reads the same file from the start).
-            self._readers.discard(self._prebuffer)
-            self._prebuffer = None
-        if file.index not in self._selected:
-            self._selected.add(file.index)
-            if file.size > 0:
-                tail_first, _ = layout.piece_at(file, max(0, file.size - _TAIL_BYTES))
-                self._tails.update(range(tail_first, layout.pieces_of(file).stop))
-            if self._background:
-                self._set_background(file)
-        self._readers.add(reader)
-        self._reprioritize()
+            prebuffer, self._prebuffer = self._prebuffer, None
+            prebuffer.close()
         return reader
-
-    def _drop_reader(self, reader: FileReader) -> None:
-        self._readers.discard(reader)
-        self._reprioritize()
 
     async def piece(self, index: int) -> bytes:
         """The verified bytes of piece ``index`` (waits for it to be downloaded)."""
@@ -595,13 +588,16 @@ class Torrent:
             return
         self._have[index] = 1
         self._deadlines.discard(index)
-        self._tails.discard(index)
         for waiter in self._have_waiters.pop(index, ()):
             if not waiter.done():
                 waiter.set_result(None)
-        if not self._background and self._selected:
-            # The first piece is here: from now on the rest of the selected files is
-            # wanted too, before the window can complete and "finish" the torrent.
+        if not self._background and self._head is not None and index in self._head:
+            self._head.discard(index)
+        if not self._background and self._head is not None and len(self._head) <= self._head_left:
+            # Most of the first window is here: from now on the rest of the selected
+            # files is wanted too, queued behind the window's requests (earlier, it
+            # would delay them on a slow swarm) and before the window can complete and
+            # "finish" the torrent.
             self._background = True
             layout = self._require_layout()
             for file in layout.info.files:
@@ -656,41 +652,64 @@ class Torrent:
     # -- priorities ------------------------------------------------------------------
 
     def _set_background(self, file: TorrentFile) -> None:
+        """Want all of ``file`` at low priority, its tail first (players probe the end
+        of a file for its index)."""
         layout = self._require_layout()
+        if file.size > 0:
+            tail_first, _ = layout.piece_at(file, max(0, file.size - _TAIL_BYTES))
+            tail = range(tail_first, layout.pieces_of(file).stop)
+            self._claim(list(enumerate(tail)), priority=_TAIL_PRIORITY)
         for index in layout.pieces_of(file):
             if not self._have[index] and index not in self._deadlines:
                 self.handle.piece_priority(index, _BACKGROUND)
 
-    def _reprioritize(self) -> None:
-        """Deadlines on every reader's window and the opened files' tails; cancel the
-        ones nobody needs any more."""
-        layout = self._layout
-        if layout is None:
-            return
-        wanted: dict[int, int] = {}
-        for reader in self._readers:
-            for rank, index in enumerate(reader.window()):
-                if not self._have[index]:
-                    wanted[index] = min(rank, wanted.get(index, rank))
-        tail_rank = max(wanted.values(), default=0) + 1
-        for index in self._tails:
-            if not self._have[index]:
-                wanted.setdefault(index, tail_rank)
+    def _claim(self, claims: list[tuple[int, int]], *, priority: int | None = None) -> None:
+        """Readers want these ``(rank, piece)``: deadlines in rank order on the missing
+        pieces nobody claimed yet, with ``priority`` or one graded by rank. Claims are
+        counted, so every reader costs only its own window, however many there are."""
+        layout = self._require_layout()
+        fresh: list[tuple[int, int, int]] = []
+        for rank, index in claims:
+            count = self._claims.get(index, 0)
+            self._claims[index] = count + 1
+            if count == 0 and not self._have[index] and index not in self._deadlines:
+                fresh.append((rank, index, priority or _rank_priority(rank)))
+        if self._head is None and fresh:
+            self._head = {index for _rank, index, _priority in fresh}
+            self._head_left = len(self._head) // 2
         if not self._prioritized:
             # One call for every piece, the wanted ones raised in the same step, so the
             # torrent never passes through "nothing wanted" (= finished).
             self._prioritized = True
             priorities = [0] * layout.num_pieces
-            for index in wanted:
-                priorities[index] = _CRITICAL
+            for _rank, index, priority in fresh:
+                priorities[index] = priority
             self.handle.prioritize_pieces(priorities)
-        for index in self._deadlines - wanted.keys():
-            self.handle.reset_piece_deadline(index)
-            self.handle.piece_priority(index, self._resting_priority(index))
-        for index in sorted(wanted.keys() - self._deadlines, key=wanted.__getitem__):
-            self.handle.piece_priority(index, _CRITICAL)
-            self.handle.set_piece_deadline(index, wanted[index] * _DEADLINE_STEP_MS)
-        self._deadlines = set(wanted)
+        else:
+            for _rank, index, priority in fresh:
+                self.handle.piece_priority(index, priority)
+        for rank, index, _priority in fresh:
+            self.handle.set_piece_deadline(index, rank * _DEADLINE_STEP_MS)
+            self._deadlines.add(index)
+
+    def _unclaim(self, pieces: Iterable[int]) -> None:
+        """Readers no longer want these; deadlines nobody else needs are cancelled."""
+        for index in pieces:
+            count = self._claims.get(index, 0) - 1
+            if count > 0:
+                self._claims[index] = count
+                continue
+            self._claims.pop(index, None)
+            if index in self._deadlines:
+                self._deadlines.discard(index)
+                self.handle.reset_piece_deadline(index)
+                self.handle.piece_priority(index, self._resting_priority(index))
+
+    def _moved(self, old: range, new: range) -> None:
+        """A reader's window moved from ``old`` to ``new`` (claim first: never a moment
+        with nothing wanted)."""
+        self._claim([(rank, index) for rank, index in enumerate(new) if index not in old])
+        self._unclaim(index for index in old if index not in new)
 
     def _resting_priority(self, index: int) -> int:
         if not self._background:
@@ -728,9 +747,10 @@ class FileReader:
 
     def seek(self, position: int) -> None:
         piece, _ = self._layout.piece_at(self.file, min(position, max(0, self.file.size - 1)))
-        if piece != self.piece_index:
+        if piece != self.piece_index and not self.closed:
+            old = self.window()
             self.piece_index = piece
-            self.torrent._reprioritize()
+            self.torrent._moved(old, self.window())
 
     async def stream(self, start: int, end: int) -> AsyncIterator[bytes]:
         """Bytes ``start``..``end`` (exclusive) of the file, piece by piece."""
@@ -749,8 +769,17 @@ class FileReader:
 
     def close(self) -> None:
         if not self.closed:
+            window = self.window()
             self.closed = True
-            self.torrent._drop_reader(self)
+            self.torrent._moved(window, range(0))
+
+
+def _rank_priority(rank: int) -> int:
+    """Piece priority by distance from the read position: 7 for the piece being read,
+    down to 3 from 16 pieces ahead (background pieces have 1). The picker requests
+    higher priorities first, and at random among equal ones: the grading keeps a slow
+    swarm's requests close to the reading order."""
+    return 7 - min(4, rank.bit_length())
 
 
 def _transport_bytes(ti: lt.torrent_info, trackers: list[str]) -> bytes:
