@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import httpx
 from openapi_spec_validator import validate
+from starlette.routing import Route
 
 from tidecast.api.commands.routes import IMPORT_FILE
 from tidecast.api.commands.table import COMMANDS
 from tidecast.api.engine.routes import SERVER_API, WEBUI_SERVICE_API
+from tidecast.api.openapi import openapi_document
+from tidecast.api.playback.routes import routes
 
 
 async def test_openapi_is_valid_and_complete(client: httpx.AsyncClient) -> None:
@@ -74,3 +77,12 @@ async def test_root_leads_to_the_docs(client: httpx.AsyncClient) -> None:
     response = await client.get("/")
     assert response.status_code == 302
     assert response.headers["location"] == "/docs"
+
+
+def test_every_playback_route_is_documented() -> None:
+    documented = openapi_document()["paths"]
+    served = [r.path for r in routes(None) if isinstance(r, Route)]  # type: ignore[arg-type]
+    assert served and all(path in documented for path in served), served
+    for path in served:
+        declared = {p["name"] for p in documented[path]["get"]["parameters"] if p["in"] == "path"}
+        assert declared == set(Route(path, lambda r: None).param_convertors), path

@@ -98,6 +98,12 @@ def render_docs(document: dict[str, Any]) -> str:
             parts.append(f"<h2><code>{escape(path)}</code></h2>")
             parts.append(f"<p>{escape(operation['description'].splitlines()[0])}</p>")
             parts.extend(_method_html(name, doc) for name, doc in methods.items())
+        elif "playback" in operation.get("tags", ()):
+            parts.append(f"<h2><code>GET {escape(path)}</code></h2>")
+            parts.append(f"<p>{escape(operation['summary'])}</p>")
+            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+            if names:
+                parts.append(f"<p>Parameters: {escape(', '.join(names))}</p>")
         operation = item.get("post", {})
         commands = operation.get("x-tidecast-commands")
         if commands:

@@ -8,6 +8,7 @@ document is generated from the same declarations the dispatchers enforce.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -390,6 +391,94 @@ def _command_paths() -> dict[str, Any]:
     }
 
 
+_PLAYBACK_PARAMS: tuple[tuple[str, str, str], ...] = (
+    ("format", "string", "redirect (default: 302 to the playback URL) or json"),
+    ("content_id", "string", "Content id (alias: id)"),
+    ("id", "string", "Alias of content_id (deprecated)"),
+    ("infohash", "string", "Info-hash; metadata comes from the swarm when unknown"),
+    ("url", "string", "Transport file URL (or an HLS / media URL)"),
+    ("magnet", "string", "Magnet link"),
+    ("direct_url", "string", "HTTP(S) media URL relayed with Range passed through"),
+    ("pid", "string", "Player id: each gets its own session (alias: sid)"),
+    ("sid", "string", "Alias of pid (deprecated)"),
+    ("_idx", "integer", "File index in a multi-file torrent (default: the largest video)"),
+    ("playlist_selected_indexes", "string", "File indexes; the first plays"),
+    ("next_file_indexes", "string", "File indexes fetched in the background"),
+    ("transcode_audio", "boolean", "Re-encode the audio to AAC"),
+    ("transcode_mp3", "boolean", "Re-encode the audio to MP3"),
+    ("transcode_ac3", "boolean", "Re-encode the audio to AC-3"),
+    ("use_api_events", "boolean", "Add event_url to the answer"),
+    ("force_session_restart", "boolean", "Start a new session for this pid"),
+    ("client_session_id", "integer", "Echoed in the answer"),
+)
+
+_SESSION_PATHS: tuple[tuple[str, str], ...] = (
+    ("/ace/r/{infohash}/{key}", "The stream of a session (Range honoured; 206 / 416)."),
+    ("/ace/m/{infohash}/{key}.m3u8", "The HLS playlist of a session."),
+    ("/ace/c/{infohash}/{key}/{name}", "A segment of a session's HLS remux."),
+    ("/ace/h/{infohash}/{key}/{token}", "A resource of a relayed HLS source (signed token)."),
+    (
+        "/ace/stat/{infohash}/{key}",
+        "Session status: status, peers, speeds (KB/s), bytes, progress.",
+    ),
+    ("/ace/cmd/{infohash}/{key}", "Session command: method=stop (also set_stream)."),
+    ("/ace/event/{infohash}/{key}", "Session events (long poll, up to 15 s)."),
+)
+
+
+def _playback_paths() -> dict[str, Any]:
+    """The playback API: starting a session, and the URLs a session hands out."""
+    parameters = [
+        {"name": name, "in": "query", "description": text, "schema": {"type": kind}}
+        for name, kind, text in _PLAYBACK_PARAMS
+    ]
+    responses = {
+        "200": {"description": "format=json: {response, error} with the session URLs"},
+        "302": {"description": "Redirect to the playback URL"},
+    }
+
+    def start(operation: str, summary: str) -> dict[str, Any]:
+        return {
+            "get": {
+                "operationId": operation,
+                "tags": ["playback"],
+                "summary": summary,
+                "parameters": parameters,
+                "responses": responses,
+            }
+        }
+
+    paths = {
+        "/ace/getstream": start("getstream", "Start playback: progressive HTTP."),
+        "/ace/manifest.m3u8": start("manifest", "Start playback: HLS (torrents remuxed)."),
+        "/hls/manifest.m3u8": start("hls_manifest", "Play an HLS source (manifest_url)."),
+    }
+    paths["/hls/manifest.m3u8"]["get"]["parameters"] = [
+        {"name": "manifest_url", "in": "query", "required": True, "schema": {"type": "string"}},
+        *parameters,
+    ]
+    for path, summary in _SESSION_PATHS:
+        names = re.findall(r"\{(\w+)\}", path)
+        paths[path] = {
+            "get": {
+                "operationId": "session_" + path.split("/")[2],
+                "tags": ["playback"],
+                "summary": summary,
+                "parameters": [
+                    {
+                        "name": name,
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                    for name in names
+                ],
+                "responses": {"200": {"description": summary}},
+            }
+        }
+    return paths
+
+
 def openapi_document() -> dict[str, Any]:
     server_api = _surface("Engine service API (seed 000).", SERVER_API, "engine")
     return {
@@ -406,6 +495,7 @@ def openapi_document() -> dict[str, Any]:
                 "Engine service API (get_version).", WEBUI_SERVICE_API, "webui_service"
             ),
             **_command_paths(),
+            **_playback_paths(),
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",
