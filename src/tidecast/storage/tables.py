@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -187,6 +189,11 @@ users = Table(
     Column("last_login_at", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Two-factor authentication (TOTP): the secret encrypted with the instance key, the
+    # recovery codes as SHA-256 hashes; enabled only once a code confirmed enrolment.
+    Column("totp_secret", Text, nullable=True),
+    Column("totp_enabled", Boolean, nullable=False, default=False),
+    Column("totp_recovery_hashes", JSON, nullable=False, default=list),
 )
 
 login_failures = Table(
@@ -211,4 +218,87 @@ playlist_favorites = Table(
     Column("user_id", Integer, primary_key=True),
     Column("created_at", BigInteger, nullable=False),
     Index("ix_playlist_favorites_user", "user_id"),
+)
+
+
+# -- devices, subscriptions, servers (the device API) --------------------------------
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # The client's own id for the device (seed 002 ``device_id``), unique per user.
+    Column("client_id", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("credential_id", Integer, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    UniqueConstraint("user_id", "client_id", name="uq_devices_user_client"),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("color", String(16), nullable=False, default="#3b82f6"),
+    Column("device_limit", Integer, nullable=False),
+    Column("duration_days", Integer, nullable=False),
+    # Empty: every server; otherwise the ids of the servers the plan may use.
+    Column("server_ids", JSON, nullable=False, default=list),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("plan_id", Integer, ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    Column("starts_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    Index("ix_grants_user", "user_id"),
+)
+
+servers = Table(
+    "servers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False),
+    Column("country", String(255), nullable=False, default=""),
+    Column("country_code", String(2), nullable=False, default=""),
+    Column("city", String(255), nullable=False, default=""),
+    # Where clients reach the node (playback base URL) and what they ping.
+    Column("base_url", Text, nullable=False),
+    Column("ping_url", Text, nullable=False),
+    Column("is_self", Boolean, nullable=False, default=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    # A node's heartbeat credential, as a SHA-256 hash (None for this instance).
+    Column("secret_hash", String(64), nullable=True, unique=True),
+    Column("active_connections", Integer, nullable=False, default=0),
+    Column("load", Float, nullable=False, default=0.0),
+    Column("last_heartbeat_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# -- administration ------------------------------------------------------------------
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255), nullable=False, default=""),
+    Column("detail", JSON, nullable=False, default=dict),
+    Column("address", String(64), nullable=True),
+    Index("ix_audit_log_at", "at"),
 )
