@@ -9,8 +9,8 @@ HTTP and SHA-1-checks the bytes against the file. The rows:
   at the seeder's cap);
 * peerflix 0.39.0 and webtorrent-cli 6.0.1 (npm, installed into bench/node on first use)
   streaming the torrent from the same seeder;
-* tidecast: `tidecast serve`, asked for ``/ace/getstream?infohash=...`` (``start_tidecast``;
-  until the torrent engine lands the row shows its error).
+* tidecast: `tidecast serve`, handed the .torrent and asked for
+  ``/ace/getstream?content_id=...`` (``start_tidecast``).
 
 Two swarms: ``healthy`` (unlimited seeder, the whole file is read) and ``capped`` (the seeder
 uploads at most --cap bytes/s, the first --capped-mib MiB are read). A second launch per run
@@ -32,8 +32,10 @@ Usage: python bench/stream.py [--runs 5] [--rows static,peerflix,webtorrent,tide
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import http.client
+import json
 import os
 import statistics
 import subprocess
@@ -86,8 +88,10 @@ def tidecast_torrent_flags(peer_port: int, tracker_url: str, cache_dir: Path) ->
 def start_tidecast(swarm: Swarm, scratch: Path) -> Launch:
     """`tidecast serve` on a free port with a fresh data dir; the stream is the getstream URL.
 
-    The harness waits for ``ready_url``, requests ``url`` and follows its redirect to the
-    playback URL; the seek goes to that final URL, as players do.
+    The harness waits for ``ready_url``, hands tidecast the .torrent (as the node CLIs get
+    it on their command line: official clients POST it as ``transport_file_data``; here
+    ``get_media_files`` remembers it, untimed), requests ``url`` by content id and follows
+    its redirect to the playback URL; the seek goes to that final URL, as players do.
     """
     port = peers.free_port()
     command = [
@@ -96,11 +100,29 @@ def start_tidecast(swarm: Swarm, scratch: Path) -> Launch:
         *tidecast_torrent_flags(peers.free_port(), swarm.tracker_url, scratch / "cache"),
     ]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    torrent = swarm.torrent.read_bytes()
+    content_id = hashlib.sha1(torrent, usedforsecurity=False).hexdigest()
+
+    def hand_over_the_torrent() -> None:
+        body = json.dumps({"transport_file_data": base64.b64encode(torrent).decode()})
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request(
+            "POST",
+            "/server/api?method=get_media_files",
+            body,
+            {"Content-Type": "application/json"},
+        )
+        answer = connection.getresponse().read()
+        connection.close()
+        if b'"error": null' not in answer:
+            raise RuntimeError(f"tidecast refused the torrent: {answer[:200]!r}")
+
     return Launch(
         command,
-        url=f"{base}/ace/getstream?infohash={swarm.infohash}",
+        url=f"{base}/ace/getstream?content_id={content_id}",
         ready_url=f"{base}/webui/api/service?method=get_version",
         env={"TIDECAST_NETWORK_PROBE_TARGET": "127.0.0.1:9"},  # never probe the internet
+        prepare=hand_over_the_torrent,
     )
 
 
@@ -115,6 +137,7 @@ class Launch:
     url: str
     ready_url: str = ""  # servers: wait until it answers, then ask for the stream
     env: dict[str, str] = field(default_factory=dict)
+    prepare: Callable[[], None] | None = None  # servers: untimed set-up once ready
 
 
 def start_static(swarm: Swarm, scratch: Path) -> Launch:
@@ -238,6 +261,8 @@ class Engine:
         """For a server, wait until it is up; the stream is asked for from then on."""
         if self.launch.ready_url:
             self.poll(self.launch.ready_url, {}).close()
+            if self.launch.prepare is not None:
+                self.launch.prepare()
             self.asked = time.perf_counter()
 
     def stop(self) -> None:

@@ -9,8 +9,8 @@ whole file, SHA-1-checked unless --no-verify. Printed per row: aggregate body th
 slowest viewer's time, and the engine's resident memory (process and children, sampled
 every 50 ms): once its stream answered ("idle"), and the peak while serving.
 
-tidecast's row shows its error until the torrent engine lands (see ``start_tidecast`` in
-bench/stream.py for the URL and flags). Target: tidecast under 250 MB at 50 viewers.
+A row that fails shows its error (see ``start_tidecast`` in bench/stream.py for tidecast's
+URL and flags). Target: tidecast under 250 MB at 50 viewers.
 
 Usage: python bench/viewers.py [--viewers 1,10,50] [--rows static,peerflix,webtorrent,tidecast]
        [--no-verify]
@@ -121,7 +121,7 @@ def measure(engine: str, swarm: Swarm, viewers: int, verify: bool) -> Result:
 def measure_row(engine: str, swarm: Swarm, counts: list[int], verify: bool) -> list[Result] | str:
     try:
         return [measure(engine, swarm, count, verify) for count in counts]
-    except Exception as error:  # one failing row (tidecast, until it lands) spoils no other
+    except Exception as error:  # one failing row spoils no other
         return f"failed: {error}"
 
 
