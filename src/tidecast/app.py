@@ -14,8 +14,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tidecast.api import docs
+from tidecast.api.admin import routes as admin_routes
 from tidecast.api.commands import routes as command_routes
 from tidecast.api.commands.socket_server import socket_app
+from tidecast.api.device import routes as device_routes
 from tidecast.api.engine import routes as engine_routes
 from tidecast.api.playback import routes as playback_routes
 from tidecast.core.services import Services, build_services
@@ -50,6 +52,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ExactPat
     routes += docs.routes()
     routes += command_routes.routes(services)
     routes += playback_routes.routes(services)
+    routes += device_routes.routes(services)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -57,6 +60,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ExactPat
     )
     app.state.services = services
     paths = engine_routes.endpoints(services) | command_routes.endpoints(services)
+    paths |= admin_routes.endpoints(services)
     # Socket.IO takes /socket.io/ and hands everything else, lifespan included, to the app.
     return ExactPaths(paths, socket_app(services, app), app.state)
 

@@ -1,4 +1,5 @@
-"""The ``tidecast`` command line: ``serve``, ``config show``, ``user add|list|passwd|remove``.
+"""The ``tidecast`` command line: ``serve``, ``config show``, ``user add|list|passwd|remove``,
+``node token|join|status|leave``.
 
 Every setting of :mod:`tidecast.settings` is also a flag of ``serve`` (``--data-dir``,
 ``--database-url``, …), generated from the one declaration, so ``--help`` documents them.
@@ -23,6 +24,7 @@ from tidecast.settings import Settings, SettingsError, load_settings, masked_ite
 
 if TYPE_CHECKING:
     from tidecast.core.accounts import AccountService
+    from tidecast.core.services import Services
     from tidecast.core.users import User
 
 
@@ -159,6 +161,15 @@ def _with_accounts(
     overrides: dict[str, Any],
     action: Callable[[AccountService], Awaitable[T]],
 ) -> T:
+    """Run ``action`` on the accounts of the configured database (see _with_services)."""
+    return _with_services(ctx, overrides, lambda services: action(services.accounts))
+
+
+def _with_services(
+    ctx: click.Context,
+    overrides: dict[str, Any],
+    action: Callable[[Services], Awaitable[T]],
+) -> T:
     """Run ``action`` on the configured database (migrated first), the server not started.
 
     Core errors become a one-line ``Error: …`` and exit code 1, never a traceback.
@@ -173,7 +184,7 @@ def _with_accounts(
         services = build_services(settings)
         try:
             await services.db.migrate()
-            return await action(services.accounts)
+            return await action(services)
         finally:
             await services.fetcher.aclose()
             await services.db.dispose()
@@ -299,6 +310,93 @@ def user_remove(ctx: click.Context, /, login: str, **overrides: Any) -> None:
         return account.login
 
     click.echo(f"removed {_with_accounts(ctx, overrides, remove)}")
+
+
+@main.group()
+def node() -> None:
+    """Join this instance to a control instance as a streaming node, or let nodes join.
+
+    On the control: `tidecast node token` prints a one-time join token. On the node:
+    `tidecast node join <control_url> --token <token> --url <this node's public URL>`;
+    the running node then reports to the control and serves keys the control signed.
+    """
+
+
+@node.command("token")
+@_setting_options
+@click.pass_context
+def node_token(ctx: click.Context, /, **overrides: Any) -> None:
+    """Print a one-time token (valid for an hour) with which a node joins this instance."""
+    click.echo(_with_services(ctx, overrides, lambda s: s.servers.create_join_token()))
+
+
+@node.command("join")
+@click.argument("control_url")
+@click.option("--token", "join_token", required=True, help="A join token from the control.")
+@click.option("--url", "base_url", help="This node's public base URL (default: PUBLIC_URL).")
+@click.option("--name", help="This node's name (default: SERVER_NAME).")
+@click.option("--country-code", help="ISO two-letter country (default: SERVER_COUNTRY_CODE).")
+@click.option("--city", help="This node's city (default: SERVER_CITY).")
+@_setting_options
+@click.pass_context
+def node_join(
+    ctx: click.Context,
+    /,
+    control_url: str,
+    join_token: str,
+    base_url: str | None,
+    name: str | None,
+    country_code: str | None,
+    city: str | None,
+    **overrides: Any,
+) -> None:
+    """Register this instance as a node of CONTROL_URL; restart `serve` to start reporting."""
+
+    async def join(services: Services) -> str:
+        settings = services.settings
+        url = base_url or settings.public_url
+        if not url:
+            raise click.UsageError("--url (or the public_url setting) is required")
+        config = await services.node.join(
+            control_url,
+            join_token,
+            base_url=url,
+            name=name or settings.server_name,
+            country_code=country_code if country_code is not None else settings.server_country_code,
+            city=city if city is not None else settings.server_city,
+        )
+        return f"joined {config.control_url} as server {config.server_id}"
+
+    click.echo(_with_services(ctx, overrides, join))
+
+
+@node.command("status")
+@_setting_options
+@click.pass_context
+def node_status(ctx: click.Context, /, **overrides: Any) -> None:
+    """Say whether this instance is a node, and of which control."""
+
+    async def status(services: Services) -> str:
+        await services.node.load()
+        config = services.node.config
+        if config is None:
+            return "not a node"
+        return f"node {config.server_id} of {config.control_url}"
+
+    click.echo(_with_services(ctx, overrides, status))
+
+
+@node.command("leave")
+@_setting_options
+@click.pass_context
+def node_leave(ctx: click.Context, /, **overrides: Any) -> None:
+    """Forget the control instance; this instance serves everyone as before."""
+
+    async def leave(services: Services) -> str:
+        await services.node.leave()
+        return "left the control instance"
+
+    click.echo(_with_services(ctx, overrides, leave))
 
 
 def _role(account: User) -> str:

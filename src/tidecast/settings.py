@@ -194,6 +194,50 @@ class Settings(BaseModel):
     hls_relay_cache_bytes: int = Field(
         64 * 1024 * 1024, ge=0, description="Memory for relayed HLS segments shared by viewers."
     )
+    # -- device API, subscriptions and nodes (seed 002) --
+    default_device_limit: int = Field(
+        5, ge=0, description="Devices a user without a plan may sign in on (0: none)."
+    )
+    require_subscription: bool = Field(
+        False,
+        description="Streaming to non-loopback callers needs an access key, given only to "
+        "users with an active subscription.",
+    )
+    access_key_lifetime_seconds: int = Field(
+        24 * 3600, ge=60, description="How long an access key from POST /api/key is valid."
+    )
+    server_name: str = Field("tidecast", description="This server's name in /api/servers.")
+    server_country_code: str = Field(
+        "", description="This server's ISO 3166 two-letter country code."
+    )
+    server_city: str = Field("", description="This server's city in /api/servers.")
+    public_url: str = Field(
+        "",
+        description="Base URL clients reach this instance at; empty means the URL of the "
+        "request that asks.",
+    )
+    node_heartbeat_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often a node reports to its control instance; a node silent for "
+        "three intervals is shown unavailable.",
+    )
+    # -- admin command API (seed 001, /api.php) --
+    admin_session_seconds: int = Field(
+        8 * 3600, ge=1, description="How long an admin SessionID from Admin.Login is valid."
+    )
+    admin_captcha_after_failures: int = Field(
+        3,
+        ge=0,
+        description="Failed logins (of the account or from the address, within "
+        "login_window_seconds) after which Admin.Login needs a captcha; 0: always.",
+    )
+    admin_captcha_seconds: int = Field(
+        300, ge=10, description="How long a captcha from Captcha.Get can be answered."
+    )
+    admin_totp_issuer: str = Field(
+        "tidecast", description="Issuer shown by authenticator apps for admin two-factor codes."
+    )
     players: tuple[str, ...] = Field(
         ("vlc", "mpv", "mplayer", "ffplay", "smplayer", "celluloid", "totem", "mpc-qt", "iina"),
         description="Executable names looked up on PATH for get_available_players.",
@@ -252,6 +296,23 @@ class Settings(BaseModel):
         if value not in ("http", "https"):
             raise ValueError("must be http or https")
         return value
+
+    @field_validator("server_country_code")
+    @classmethod
+    def _check_country_code(cls, value: str) -> str:
+        import pycountry  # only when set: the country table is large
+
+        if value and pycountry.countries.get(alpha_2=value.upper()) is None:
+            raise ValueError("must be an ISO 3166 two-letter country code")
+        return value.upper()
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
 
     @field_validator("log_level")
     @classmethod

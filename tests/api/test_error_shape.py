@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tidecast.api.admin import envelope as admin
+from tidecast.api.admin.table import COMMANDS as ADMIN_COMMANDS
 from tidecast.api.commands import envelope as commands
 from tidecast.api.commands.table import COMMANDS
 from tidecast.api.engine.envelope import render_error
@@ -110,3 +112,29 @@ def test_every_error_class_is_listed() -> None:
         if isinstance(obj, type) and issubclass(obj, TidecastError)
     }
     assert declared == set(ALL_ERRORS)
+
+
+# -- the admin command API's envelope (seed 001) ---------------------------------------------
+
+
+@pytest.mark.parametrize("error_class", ALL_ERRORS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("command", [None, "admin.login", "users.get"])
+def test_admin_envelope(error_class: type[TidecastError], command: str | None) -> None:
+    """``{Success: false, ErrorCode: [n], ErrorText: [text]}``; ``Errors`` besides on 4xx/5xx."""
+    cmd = ADMIN_COMMANDS[command] if command else None
+    status, body = admin.failure(error_class("something specific"), cmd)
+    assert body["Success"] is False
+    assert isinstance(body["ErrorCode"], list) and len(body["ErrorCode"]) == 1
+    assert all(isinstance(code, int) and code > 0 for code in body["ErrorCode"])
+    assert len(body["ErrorText"]) == 1 and isinstance(body["ErrorText"][0], str)
+    internal = error_class in (TidecastError, StorageUnavailable)
+    if internal:
+        assert status == 500 and body["ErrorText"] == ["Internal error"]
+    assert ("Errors" in body) == (status >= 400)
+    assert json.loads(json.dumps(body)) == body
+
+
+def test_admin_envelope_unexpected_exception_is_a_500_without_traceback() -> None:
+    status, body = admin.failure(ValueError("secret detail"), None)
+    assert status == 500 and body["ErrorCode"] == [100002]
+    assert "secret detail" not in json.dumps(body)

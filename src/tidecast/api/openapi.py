@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from tidecast import __version__
+from tidecast.api.admin.openapi_doc import admin_paths
 from tidecast.api.commands.command import BodyField, Command, FieldKind
 from tidecast.api.commands.routes import IMPORT_ANIME_LIST, IMPORT_FILE
 from tidecast.api.commands.table import COMMANDS
+from tidecast.api.device.routes import ENDPOINTS as DEVICE_ENDPOINTS
 from tidecast.api.engine.dispatch import Method
 from tidecast.api.engine.params import Param, ParamKind
 from tidecast.api.engine.routes import SERVER_API, WEBUI_SERVICE_API
@@ -410,6 +412,7 @@ _PLAYBACK_PARAMS: tuple[tuple[str, str, str], ...] = (
     ("use_api_events", "boolean", "Add event_url to the answer"),
     ("force_session_restart", "boolean", "Start a new session for this pid"),
     ("client_session_id", "integer", "Echoed in the answer"),
+    ("access_key", "string", "Access key from POST /api/key (on nodes, require_subscription)"),
 )
 
 _SESSION_PATHS: tuple[tuple[str, str], ...] = (
@@ -479,6 +482,34 @@ def _playback_paths() -> dict[str, Any]:
     return paths
 
 
+def _device_paths() -> dict[str, Any]:
+    """The device API (seed 002), from its endpoint table."""
+    paths: dict[str, Any] = {}
+    for endpoint in DEVICE_ENDPOINTS:
+        operation: dict[str, Any] = {
+            "operationId": "device_" + endpoint.path.rsplit("/", 1)[-1],
+            "tags": ["device"],
+            "summary": endpoint.summary,
+            "responses": {
+                "200": {"description": "JSON"},
+                "default": {
+                    "description": '401 {"message": "Unauthenticated."}, 422 {message, '
+                    'errors}, otherwise {"error": "..."}'
+                },
+            },
+        }
+        if endpoint.auth:
+            operation["description"] = "Requires authentication: Authorization: Bearer <token>."
+        if endpoint.method == "POST":
+            properties: dict[str, Any] = {name: {} for name in endpoint.required}
+            schema: dict[str, Any] = {"type": "object", "properties": properties}
+            if endpoint.required:
+                schema["required"] = list(endpoint.required)
+            operation["requestBody"] = {"content": {"application/json": {"schema": schema}}}
+        paths[endpoint.path] = {endpoint.method.lower(): operation}
+    return paths
+
+
 def openapi_document() -> dict[str, Any]:
     server_api = _surface("Engine service API (seed 000).", SERVER_API, "engine")
     return {
@@ -496,6 +527,8 @@ def openapi_document() -> dict[str, Any]:
             ),
             **_command_paths(),
             **_playback_paths(),
+            **_device_paths(),
+            **admin_paths(),
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

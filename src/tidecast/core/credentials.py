@@ -149,6 +149,16 @@ class TokenService:
             if row is not None and row.revoked_at is None:
                 await credentials_repo.revoke(conn, row.id, int(time.time()))
 
+    async def revoke_id(self, credential_id: int) -> None:
+        """Revoke one credential by its row id (a listed API key), forgotten at once."""
+        async with self._db.write() as conn:
+            await credentials_repo.revoke(conn, credential_id, int(time.time()))
+        self._cache = {
+            digest: entry
+            for digest, entry in self._cache.items()
+            if entry[0].credential_id != credential_id
+        }
+
     async def revoke_owner(self, owner: str, kinds: set[str] | None = None) -> None:
         """Revoke every token of an account (deleted, renamed, password reset)."""
         async with self._db.write() as conn:

@@ -5,20 +5,28 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tidecast.core.access import Caller, classify, client_address, parse_networks
+from tidecast.core.access_keys import KeySigner
 from tidecast.core.accounts import AccountPolicy, AccountService
+from tidecast.core.admin_auth import AdminAuth, AdminPolicy
 from tidecast.core.anime_lists import AnimeLists
+from tidecast.core.audit import AuditLog
 from tidecast.core.avatars import AvatarStore
+from tidecast.core.captcha import Captchas
 from tidecast.core.content import ContentService
 from tidecast.core.credentials import EngineApiToken, TokenService
+from tidecast.core.devices import Devices
 from tidecast.core.engine_session import EngineSession
+from tidecast.core.entitlements import Entitlements
 from tidecast.core.external_playlists import ExternalPlaylistService
 from tidecast.core.icons import IconService
 from tidecast.core.instance import AccessSwitches, ConnectivityProbe
 from tidecast.core.instance_secret import InstanceSecret, load_or_create_secret
 from tidecast.core.login_throttle import LoginThrottle, ThrottlePolicy
 from tidecast.core.m3u_import import ImportService
+from tidecast.core.nodes import NodeLink
 from tidecast.core.online_accounts import OnlineAccounts
 from tidecast.core.playback import PlaybackService
 from tidecast.core.players import PlayerService
@@ -26,7 +34,10 @@ from tidecast.core.playlists import PlaylistService
 from tidecast.core.relay import Relay
 from tidecast.core.remuxing import RemuxService
 from tidecast.core.security_code import SecurityCode
+from tidecast.core.servers import Identity, Servers
+from tidecast.core.subscriptions import Subscriptions
 from tidecast.core.tasks import TaskService
+from tidecast.core.two_factor import TwoFactor
 from tidecast.engine.http_fetch import Fetcher
 from tidecast.engine.torrents import TorrentConfig, TorrentEngine
 from tidecast.settings import Settings
@@ -60,6 +71,15 @@ class Services:
     playback: PlaybackService
     relay: Relay
     remux: RemuxService
+    subscriptions: Subscriptions
+    devices: Devices
+    servers: Servers
+    node: NodeLink
+    entitlements: Entitlements
+    audit: AuditLog
+    captchas: Captchas
+    two_factor: TwoFactor
+    admin_auth: AdminAuth
     ready: bool = field(default=False)
     _callers: dict[tuple[str | None, str | None], Caller] = field(default_factory=dict)
     _callers_networks: object = None
@@ -88,11 +108,15 @@ class Services:
         await self.external.start()
         self.remux.clear()
         await self.playback.start()
+        await self.servers.ensure_self()
+        await self.node.load()
+        await self.node.start()
         self.ready = True
         log.info("tidecast ready on %s:%s", self.settings.host, self.settings.port)
 
     async def stop(self) -> None:
         self.ready = False
+        await self.node.stop()
         await self.remux.stop()
         await self.playback.stop()
         await self.external.stop()
@@ -147,6 +171,8 @@ def build_services(settings: Settings) -> Services:
         metadata_timeout=settings.metadata_timeout,
         idle_timeout=settings.playback_idle_timeout,
     )
+    device_api = device_services(settings, db, secret, fetcher, accounts, playback)
+    admin_api = admin_services(settings, db, secret, accounts, tokens, throttle)
     return Services(
         settings=settings,
         db=db,
@@ -194,7 +220,97 @@ def build_services(settings: Settings) -> Services:
             settings.data_dir / "tmp" / "hls",
             segment_seconds=settings.hls_segment_seconds,
         ),
+        **device_api,
+        **admin_api,
     )
+
+
+def device_services(
+    settings: Settings,
+    db: Database,
+    secret: InstanceSecret,
+    fetcher: Fetcher,
+    accounts: AccountService,
+    playback: PlaybackService,
+) -> dict[str, Any]:
+    """The device API's services (seed 002): subscriptions, devices, servers, nodes."""
+
+    def live_connections() -> int:
+        return len(playback.sessions())
+
+    subscriptions = Subscriptions(
+        db,
+        default_device_limit=settings.default_device_limit,
+        required=settings.require_subscription,
+    )
+    devices = Devices(db, accounts, subscriptions, token_lifetime=settings.token_lifetime_seconds)
+    servers = Servers(
+        db,
+        Identity(
+            name=settings.server_name,
+            country_code=settings.server_country_code,
+            city=settings.server_city,
+            public_url=settings.public_url,
+        ),
+        heartbeat_seconds=settings.node_heartbeat_seconds,
+        live_connections=live_connections,
+    )
+    node = NodeLink(
+        db,
+        secret,
+        fetcher,
+        heartbeat_seconds=settings.node_heartbeat_seconds,
+        live_connections=live_connections,
+    )
+    entitlements = Entitlements(
+        KeySigner(secret),
+        devices,
+        subscriptions,
+        servers,
+        node,
+        key_lifetime=settings.access_key_lifetime_seconds,
+    )
+    return {
+        "subscriptions": subscriptions,
+        "devices": devices,
+        "servers": servers,
+        "node": node,
+        "entitlements": entitlements,
+    }
+
+
+def admin_services(
+    settings: Settings,
+    db: Database,
+    secret: InstanceSecret,
+    accounts: AccountService,
+    tokens: TokenService,
+    throttle: LoginThrottle,
+) -> dict[str, Any]:
+    """The admin command API's services (seed 001): audit log, captchas, two-factor, logins."""
+    audit = AuditLog(db)
+    captchas = Captchas(settings.admin_captcha_seconds)
+    two_factor = TwoFactor(db, secret, throttle, issuer=settings.admin_totp_issuer)
+    admin_auth = AdminAuth(
+        db,
+        accounts,
+        tokens,
+        throttle,
+        two_factor,
+        captchas,
+        audit,
+        AdminPolicy(
+            session_seconds=settings.admin_session_seconds,
+            captcha_after_failures=settings.admin_captcha_after_failures,
+            window_seconds=settings.login_window_seconds,
+        ),
+    )
+    return {
+        "audit": audit,
+        "captchas": captchas,
+        "two_factor": two_factor,
+        "admin_auth": admin_auth,
+    }
 
 
 SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a private mkdtemp folder is made in it

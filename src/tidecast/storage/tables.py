@@ -194,6 +194,8 @@ users = Table(
     Column("totp_secret", Text, nullable=True),
     Column("totp_enabled", Boolean, nullable=False, default=False),
     Column("totp_recovery_hashes", JSON, nullable=False, default=list),
+    # The time step of the last two-factor code accepted, so no code is accepted twice.
+    Column("totp_last_step", BigInteger, nullable=True),
 )
 
 login_failures = Table(
@@ -235,6 +237,10 @@ devices = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=True),
     Column("revoked_at", BigInteger, nullable=True),
+    # Bumped when the device is revoked: access keys name the generation they were issued
+    # for, so a revoked device's keys stay dead even once it signs in again.
+    Column("key_generation", Integer, nullable=False, default=0),
+    Column("keys_revoked_at", BigInteger, nullable=True),
     UniqueConstraint("user_id", "client_id", name="uq_devices_user_client"),
 )
 

@@ -75,6 +75,9 @@ def routes(services: Services) -> list[BaseRoute]:
             json_mode = query.get("format") == "json"
             try:
                 allowed(request)
+                await services.entitlements.check_playback(
+                    query.get("access_key"), caller_of(request, services)
+                )
                 body = await params.read_body(request)
                 selector = params.selector(query, body)
                 if request.url.path.startswith("/hls/") and not selector.manifest_url:

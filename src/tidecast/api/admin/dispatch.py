@@ -1,0 +1,96 @@
+"""One admin command: look it up, authenticate, check parameters, call, audit, answer.
+
+The checks run in Oempro's order: the command exists (100003) -> the caller is an
+operator (99998 without a valid SessionID or admin API key, 99999 for an account that is
+not an operator) -> required parameters (every missing one is reported) -> the handler.
+A command that changes something is written to the audit log, whether it succeeded or
+failed, once its handler ran.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from tidecast.api.admin.command import Call, Command
+from tidecast.api.admin.envelope import failure, problems, success
+from tidecast.api.admin.params import Params
+from tidecast.core.admin_auth import Admin
+from tidecast.core.errors import MissingParameter, TidecastError, UnknownCommand
+from tidecast.core.services import Services
+
+log = logging.getLogger("tidecast.api.admin")
+
+COMMAND = "Command"
+SESSION_ID = "SessionID"
+API_KEYS = ("AdminAPIKey", "APIKey")
+"""Oempro's admin key is ``AdminAPIKey`` (older docs: ``AdminApiKey``, the same name here);
+5.9.4 examples pass it as ``APIKey``."""
+
+
+def find(table: Mapping[str, Command], name: str | None) -> Command:
+    command = table.get(name.strip().lower()) if name else None
+    if command is None:
+        raise UnknownCommand(f'Invalid API command: "{name or ""}" not found.')
+    return command
+
+
+async def execute(
+    services: Services,
+    table: Mapping[str, Command],
+    params: Params,
+    address: str | None,
+    base_url: str = "",
+) -> tuple[int, dict[str, Any]]:
+    """``(HTTP status, envelope)``; never raises."""
+    command: Command | None = None
+    call: Call | None = None
+    try:
+        command = find(table, params.text(COMMAND))
+        admin = await _authenticate(services, command, params)
+        _check_required(command, params)
+        call = Call(services, params, address, admin, base_url)
+        result = await command.handler(call)
+    except Exception as exc:  # every failure is answered in the envelope, never raised
+        status, body = failure(exc, command)
+        if command is not None and command.audit and call is not None:
+            codes = [entry[0] for entry in problems(exc, command)]
+            await _audit(call, command.audit, {"result": "failed", "error": codes})
+        return status, body
+    if command.audit:
+        await _audit(call, command.audit, {"result": "ok"})
+    return 200, success(result)
+
+
+async def _authenticate(services: Services, command: Command, params: Params) -> Admin | None:
+    if command.auth == "none":
+        return None
+    keys = [key for key in (params.text(name) for name in API_KEYS) if key]
+    return await services.admin_auth.authorize(params.text(SESSION_ID), keys)
+
+
+def _check_required(command: Command, params: Params) -> None:
+    missing = [
+        MissingParameter(f"missing parameter {spec.name}", field=spec.name)
+        for spec in command.params
+        if spec.required and not params.given(spec.name)
+    ]
+    if len(missing) == 1:
+        raise missing[0]
+    if missing:
+        raise ExceptionGroup("missing parameters", missing)
+
+
+async def _audit(call: Call, action: str, outcome: dict[str, Any]) -> None:
+    """Record the action; a failure to record is logged (the action itself is done)."""
+    try:
+        await call.services.audit.record(
+            action,
+            actor=call.me.login,
+            target=call.target,
+            detail={**call.detail, **outcome},
+            address=call.address,
+        )
+    except TidecastError as exc:
+        log.error("audit log write failed for %s: %s", action, exc.message)
