@@ -2,8 +2,9 @@
 
 One ~200 MB H.264 file (generated once into bench/.cache/stream with PyAV) is seeded by a
 libtorrent seeder on 127.0.0.1 and announced to a local bittorrent-tracker (bench/peers.py).
-Every run starts each engine afresh with an empty download folder, reads its stream over
-HTTP and SHA-1-checks the bytes against the file. The rows:
+Every launch starts each engine afresh with an empty download folder and a freshly started
+seeder (same program, same settings), reads its stream over HTTP and SHA-1-checks the bytes
+against the file. The rows:
 
 * static HTTP: the file from a plain HTTP server, the limit (in the capped swarm it sends
   at the seeder's cap);
@@ -43,8 +44,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -371,30 +373,39 @@ up: launch to the first HTTP answer. first byte, 2 MiB, total: from the launch (
 or from the request (servers already up: static, tidecast). seek: from the seek request."""
 
 
-def measure_run(engine: str, swarm: Swarm, limit: int, seek_length: int, name: str) -> Sample:
-    """One reading launch and one seeking launch, each in a fresh download folder."""
-    start, log = ENGINES[engine][1], swarm.logs / name
-    with tempfile.TemporaryDirectory(prefix="tidecast-bench-") as scratch:
+SwarmFactory = Callable[[], AbstractContextManager[Swarm]]
+
+
+def measure_run(
+    engine: str, seeding: SwarmFactory, limit: int, seek_length: int, name: str
+) -> Sample:
+    """One reading launch and one seeking launch, each in a fresh download folder and
+    against a freshly started seeder, so every launch meets the seeder in the same state
+    (a capped libtorrent seeder keeps the upload quota a previous client left unused, which
+    otherwise lets whoever comes after a killed client start faster)."""
+    start = ENGINES[engine][1]
+    with seeding() as swarm, tempfile.TemporaryDirectory(prefix="tidecast-bench-") as scratch:
         launch = start(swarm, Path(scratch))
+        log = swarm.logs / name
         sample = measure_read(launch, swarm.media, limit, log.with_suffix(".read.log"))
-    with tempfile.TemporaryDirectory(prefix="tidecast-bench-") as scratch:
+    with seeding() as swarm, tempfile.TemporaryDirectory(prefix="tidecast-bench-") as scratch:
         launch = start(swarm, Path(scratch))
+        log = swarm.logs / name
         sample |= measure_seek(launch, swarm.media, seek_length, log.with_suffix(".seek.log"))
     return sample
 
 
-def measure_row(engine: str, swarm: Swarm, runs: Runs) -> Row:
+def measure_row(engine: str, seeding: SwarmFactory, runs: Runs, swarm_name: str) -> Row:
     """Medians of the measured runs, after the warm-up runs (discarded)."""
     samples: list[Sample] = []
-    swarm_name = "capped" if swarm.cap else "healthy"
     try:
         for run in range(-runs.warmup, runs.count):
             name = f"{engine}-{swarm_name}-{'warmup' if run < 0 else run}"
-            sample = measure_run(engine, swarm, runs.limit, runs.seek_length, name)
+            sample = measure_run(engine, seeding, runs.limit, runs.seek_length, name)
             print(name, " ".join(f"{sample[c]:.3f}" for c in COLUMNS), file=sys.stderr)
             if run >= 0:
                 samples.append(sample)
-    except Exception as error:  # one failing row (tidecast, until it lands) spoils no other
+    except Exception as error:  # one failing row spoils no other
         return f"run {len(samples) + 1} failed: {error}"
     return {name: statistics.median(sample[name] for sample in samples) for name in COLUMNS}
 
@@ -455,10 +466,10 @@ def main() -> None:
             cap = args.cap if swarm_name == "capped" else 0
             limit = args.capped_mib * MIB if cap else media.stat().st_size
             runs = Runs(args.runs, args.warmup, limit, args.seek_mib * MIB)
-            with peers.seeded(media, tracker_url, cap, logs) as swarm:
-                tables[swarm_name] = {
-                    engine: measure_row(engine, swarm, runs) for engine in engines
-                }
+            seeding = partial(peers.seeded, media, tracker_url, cap, logs)
+            tables[swarm_name] = {
+                engine: measure_row(engine, seeding, runs, swarm_name) for engine in engines
+            }
             seeder = f"capped at {cap / 1e6:g} MB/s" if cap else "unlimited"
             read = f"first {args.capped_mib} MiB" if cap else "whole file"
             print_table(f"{swarm_name}: seeder {seeder}, {read}, seek reads {args.seek_mib} MiB,"
