@@ -20,6 +20,7 @@ from tidecast.api.commands.socket_server import socket_app
 from tidecast.api.device import routes as device_routes
 from tidecast.api.engine import routes as engine_routes
 from tidecast.api.playback import routes as playback_routes
+from tidecast.api.webui import routes as webui_routes
 from tidecast.core.services import Services, build_services
 from tidecast.settings import Settings
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ExactPat
     routes += command_routes.routes(services)
     routes += playback_routes.routes(services)
     routes += device_routes.routes(services)
+    routes += webui_routes.routes(services)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -1,4 +1,4 @@
-"""Debian programs some tests drive (mpv, ffprobe): skipped without them, except in CI.
+"""Debian programs some tests drive (mpv, ffprobe, chromium): skipped without them, except in CI.
 
 ``.ci/run`` (and ``scripts/test`` when it may) installs them, so under ``CI`` a missing
 program fails the test instead of skipping it.

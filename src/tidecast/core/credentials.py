@@ -61,6 +61,8 @@ ENGINE_SESSION_KIND = "engine_session"
 """The account signed in on the engine API (``sign_in``)."""
 ONLINE_KIND = "online"
 """Tokens this instance issues to other instances for accounts it is home to."""
+WEB_KIND = "web"
+"""Sessions of the web UI (``/webui/``), carried in an HttpOnly cookie."""
 
 _CACHE_SECONDS = 5.0
 _TOUCH_SECONDS = 60

@@ -1,0 +1,135 @@
+"""Web UI sessions: the session cookie, the pre-session cookie and CSRF tokens.
+
+A signed-in browser holds a token of kind ``WEB_KIND`` in the session cookie (HttpOnly,
+SameSite=Lax, Secure when the page was served over https). Every state-changing form
+carries a CSRF token derived from the cookie it rides with (an HMAC under a key derived
+from the instance secret), so the token is per session, needs no storage and is checked
+in constant time. Before sign-in a random pre-session cookie plays the session's part,
+so the sign-in form is protected too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tidecast.core.access import Caller, check_access
+from tidecast.core.credentials import WEB_KIND
+from tidecast.core.errors import AccessDenied, AuthenticationRequired
+from tidecast.core.services import Services
+from tidecast.core.users import User
+
+SESSION_COOKIE = "tidecast_session"
+PRESESSION_COOKIE = "tidecast_presession"
+CSRF_FIELD = "csrf_token"
+_MAX_COOKIE = 256
+"""A longer cookie is no token of ours; it is ignored unread."""
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who is looking at a page: where from, their account (None before sign-in) and the
+    CSRF token their forms must carry. ``new_presession`` is a pre-session cookie to set now."""
+
+    caller: Caller
+    user: User | None
+    session_token: str | None
+    csrf_token: str
+    new_presession: str | None = None
+
+
+class WebSessions:
+    """Resolves cookies to visitors, and writes and clears the session cookie."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._accounts = services.accounts
+        self._key = services.secret.derive("webui-csrf")
+        lifetime = services.settings.token_lifetime_seconds
+        self._max_age = lifetime if lifetime > 0 else None
+
+    def caller(self, request: Request) -> Caller:
+        client = request.scope.get("client")
+        # Only a configured trusted proxy may speak for someone else.
+        forwarded = (
+            request.headers.get("x-forwarded-for")
+            if self._services.settings.trusted_proxies
+            else None
+        )
+        return self._services.caller(client[0] if client else None, forwarded)
+
+    async def visitor(self, request: Request) -> Visitor:
+        """Who is asking; AccessDenied when the instance's access switches refuse them."""
+        caller = self.caller(request)
+        switches = self._services.switches
+        check_access(
+            caller,
+            remote_allowed_for_method=True,
+            allow_intranet=switches.allow_intranet,
+            allow_remote=switches.allow_remote,
+        )
+        token = _cookie(request, SESSION_COOKIE)
+        if token is not None:
+            try:
+                user = await self._accounts.user_for_token(token, {WEB_KIND})
+            except AuthenticationRequired:
+                pass
+            else:
+                return Visitor(caller, user, token, self._csrf_for("session", token))
+        presession = _cookie(request, PRESESSION_COOKIE)
+        fresh = None
+        if presession is None:
+            presession = fresh = secrets.token_urlsafe(32)
+        return Visitor(caller, None, None, self._csrf_for("presession", presession), fresh)
+
+    def check_csrf(self, visitor: Visitor, presented: object) -> None:
+        """AccessDenied unless ``presented`` is this visitor's CSRF token."""
+        if visitor.new_presession is not None or not isinstance(presented, str):
+            raise AccessDenied("the form expired; reload the page and try again", reason="csrf")
+        if not hmac.compare_digest(presented.encode(), visitor.csrf_token.encode()):
+            raise AccessDenied("the form expired; reload the page and try again", reason="csrf")
+
+    def remember(self, request: Request, response: Response, visitor: Visitor) -> None:
+        """Set the pre-session cookie a page's forms were signed for, if it is new."""
+        if visitor.new_presession is not None:
+            _set(request, response, PRESESSION_COOKIE, visitor.new_presession, None)
+
+    def sign_in(self, request: Request, response: Response, token: str) -> None:
+        _set(request, response, SESSION_COOKIE, token, self._max_age)
+
+    def sign_out(self, request: Request, response: Response) -> None:
+        response.delete_cookie(
+            SESSION_COOKIE,
+            path="/webui",
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="lax",
+        )
+
+    def _csrf_for(self, purpose: str, base: str) -> str:
+        message = f"{purpose}:{base}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+
+def _cookie(request: Request, name: str) -> str | None:
+    value = request.cookies.get(name)
+    if not value or len(value) > _MAX_COOKIE:
+        return None
+    return value
+
+
+def _set(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/webui",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )

@@ -1,0 +1,161 @@
+"""The web UI over the in-process app: cookies, CSRF, validation, the engine's exact path."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tidecast.core.services import Services
+
+PASSWORD = "a-long-password"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert found is not None, html
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, login: str = "alice") -> httpx.Response:
+    page = await client.get("/webui/login")
+    return await client.post(
+        "/webui/login",
+        data={"csrf_token": csrf_of(page.text), "login": login, "password": PASSWORD},
+    )
+
+
+@pytest.fixture
+async def alice(services: Services) -> None:
+    await services.accounts.create("alice", PASSWORD, trusted=True)
+
+
+async def test_the_engine_path_under_webui_still_answers(client: httpx.AsyncClient) -> None:
+    reply = await client.get("/webui/api/service", params={"method": "get_version"})
+    assert reply.status_code == 200
+    assert reply.json()["result"]["version"]
+
+
+async def test_signed_out_pages_send_the_browser_to_sign_in(client: httpx.AsyncClient) -> None:
+    reply = await client.get("/webui/watch?content=x")
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "/webui/login?next=%2Fwebui%2Fwatch%3Fcontent%3Dx"
+    page = await client.get("/webui/login")
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    cookie = page.headers["set-cookie"]
+    assert "tidecast_presession=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Secure" not in cookie
+
+
+@pytest.mark.usefixtures("alice")
+async def test_sign_in_sets_a_web_session_cookie(client: httpx.AsyncClient) -> None:
+    reply = await sign_in(client)
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "/webui/watch"
+    cookie = reply.headers["set-cookie"]
+    assert cookie.startswith("tidecast_session=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/webui" in cookie
+    page = await client.get("/webui/watch")
+    assert page.status_code == 200
+    assert "Signed in as" in page.text
+
+
+@pytest.mark.usefixtures("alice")
+async def test_the_session_cookie_is_secure_over_https(services: Services) -> None:
+    from tidecast.app import create_app
+
+    transport = httpx.ASGITransport(app=create_app(services.settings, services))
+    async with httpx.AsyncClient(transport=transport, base_url="https://127.0.0.1") as client:
+        reply = await sign_in(client)
+    assert reply.status_code == 303
+    assert "Secure" in reply.headers["set-cookie"]
+
+
+@pytest.mark.usefixtures("alice")
+async def test_errors_show_next_to_their_field(client: httpx.AsyncClient) -> None:
+    page = await client.get("/webui/login")
+    token = csrf_of(page.text)
+    empty = await client.post("/webui/login", data={"csrf_token": token, "login": "alice"})
+    assert empty.status_code == 400
+    assert 'id="password-error">Enter your password.' in empty.text
+    assert 'aria-describedby="password-error"' in empty.text
+    wrong = await client.post(
+        "/webui/login", data={"csrf_token": token, "login": "alice", "password": "nope"}
+    )
+    assert wrong.status_code == 401
+    assert 'id="password-error">Wrong login or password.' in wrong.text
+    assert 'value="alice"' in wrong.text
+
+
+@pytest.mark.usefixtures("alice")
+async def test_posts_without_the_csrf_token_are_refused(client: httpx.AsyncClient) -> None:
+    await client.get("/webui/login")
+    refused = await client.post("/webui/login", data={"login": "alice", "password": PASSWORD})
+    assert refused.status_code == 403
+    assert "tidecast_session" not in refused.headers.get("set-cookie", "")
+    await sign_in(client)
+    page = await client.get("/webui/watch")
+    for token in (None, "0" * 64, csrf_of(page.text)[:-1] + "0"):
+        data = {"content": "0a4848271c91ce2d8965ce416267c25047dc8141"}
+        if token:
+            data["csrf_token"] = token
+        reply = await client.post("/webui/watch", data=data)
+        assert reply.status_code == 403
+        assert "the form expired" in reply.text
+    # The pre-session token is no longer good once signed in.
+    logout = await client.post("/webui/logout", data={"csrf_token": "x"})
+    assert logout.status_code == 403
+
+
+@pytest.mark.usefixtures("alice")
+async def test_sign_out_ends_the_session(client: httpx.AsyncClient) -> None:
+    await sign_in(client)
+    page = await client.get("/webui/watch")
+    token = client.cookies["tidecast_session"]
+    reply = await client.post("/webui/logout", data={"csrf_token": csrf_of(page.text)})
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "/webui/login"
+    client.cookies.set("tidecast_session", token, path="/webui")
+    assert (await client.get("/webui/watch")).status_code == 303
+
+
+@pytest.mark.usefixtures("alice")
+async def test_the_watch_form_validates_on_the_server(client: httpx.AsyncClient) -> None:
+    await sign_in(client)
+    token = csrf_of((await client.get("/webui/watch")).text)
+    for content, message in (
+        ("", "Paste a magnet"),
+        ("ftp://example.com/x", "unknown protocol"),
+        ("acestream://xyz", "40 hexadecimal digits"),
+    ):
+        reply = await client.post("/webui/watch", data={"csrf_token": token, "content": content})
+        assert reply.status_code == 400, reply.text
+        assert 'id="content-error"' in reply.text
+        assert message in reply.text
+
+
+@pytest.mark.usefixtures("alice")
+async def test_the_login_throttle_applies(services: Services, client: httpx.AsyncClient) -> None:
+    token = csrf_of((await client.get("/webui/login")).text)
+    limit = services.settings.login_account_failures
+    for _ in range(limit):
+        await client.post(
+            "/webui/login", data={"csrf_token": token, "login": "alice", "password": "nope"}
+        )
+    reply = await client.post(
+        "/webui/login", data={"csrf_token": token, "login": "alice", "password": PASSWORD}
+    )
+    assert reply.status_code == 429
+    assert 'id="form-error"' in reply.text
+
+
+async def test_static_files_are_served(client: httpx.AsyncClient) -> None:
+    for name in ("webui.css", "watch.js"):
+        reply = await client.get(f"/webui/static/{name}")
+        assert reply.status_code == 200
