@@ -19,6 +19,7 @@ from tidecast.core.services import Services, build_services
 from tidecast.settings import Settings
 
 from support.postgres import PostgresServer, postgres_available
+from support.swarm import Seeder, Tracker
 
 _db_counter = itertools.count()
 
@@ -119,3 +120,19 @@ def client(client_from: ClientFactory) -> httpx.AsyncClient:
 @pytest.fixture
 def token(services: Services) -> str:
     return services.engine_token.reveal()
+
+
+@pytest.fixture
+def tracker() -> Iterator[Tracker]:
+    """A BitTorrent tracker on loopback."""
+    tracker = Tracker().start()
+    yield tracker
+    tracker.stop()
+
+
+@pytest.fixture
+def seeder() -> Iterator[Seeder]:
+    """A libtorrent seeder on loopback; seed torrents with ``seeder.seed(torrent, folder)``."""
+    seeder = Seeder()
+    yield seeder
+    seeder.stop()

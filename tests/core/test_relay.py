@@ -37,10 +37,7 @@ def hls_origin(rendition: Rendition) -> Iterator[FileOrigin]:
 
 @pytest.fixture
 def fresh(hls_origin: FileOrigin) -> FileOrigin:
-    hls_origin.hits.clear()
-    hls_origin.delays.clear()
-    hls_origin.statuses.clear()
-    return hls_origin
+    return hls_origin.reset()
 
 
 def session_for(

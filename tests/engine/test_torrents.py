@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,43 +21,43 @@ SIZE = 5 * 1024 * 1024 + 12345
 
 
 @pytest.fixture
-def tracker() -> Iterator[Tracker]:
-    tracker = Tracker().start()
-    yield tracker
-    tracker.stop()
-
-
-@pytest.fixture
-def content(tmp_path: Path, tracker: Tracker) -> tuple[bytes, Path]:
-    return make_torrent(
+def content(tmp_path: Path, tracker: Tracker, seeder: Seeder) -> tuple[bytes, Path]:
+    """A single-file torrent, seeded by ``seeder``."""
+    torrent, root = make_torrent(
         tmp_path / "seed", {"film.mp4": SIZE}, piece_size=65536, trackers=[tracker.url]
     )
-
-
-@pytest.fixture
-def seeder(content: tuple[bytes, Path]) -> Iterator[Seeder]:
-    torrent, root = content
-    seeder = Seeder()
     seeder.seed(torrent, root.parent)
-    yield seeder
-    seeder.stop()
+    return torrent, root
+
+
+EngineFactory = Callable[..., TorrentEngine]
 
 
 @pytest.fixture
-async def engine(tmp_path: Path, tracker: Tracker) -> AsyncIterator[TorrentEngine]:
-    engine = TorrentEngine(
-        TorrentConfig(
-            listen_interfaces="127.0.0.1:0",
-            storage_dir=tmp_path / "cache",
-            dht=False,
-            lsd=False,
-            upnp=False,
-            extra_trackers=(tracker.url,),
-            readahead_bytes=256 * 1024,
-        )
-    )
-    yield engine
-    await engine.stop()
+async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
+    """Engines on loopback (no DHT, LSD or UPnP) caching in ``tmp_path``; stopped at the end."""
+    engines: list[TorrentEngine] = []
+
+    def make(**overrides: Any) -> TorrentEngine:
+        values: dict[str, Any] = {
+            "listen_interfaces": "127.0.0.1:0",
+            "storage_dir": tmp_path / "cache",
+            "dht": False,
+            "lsd": False,
+            "upnp": False,
+        }
+        values.update(overrides)
+        engines.append(TorrentEngine(TorrentConfig(**values)))
+        return engines[-1]
+
+    yield make
+    for engine in engines:
+        await engine.stop()
+
+
+@pytest.fixture
+def engine(make_engine: EngineFactory, tracker: Tracker) -> TorrentEngine:
+    return make_engine(extra_trackers=(tracker.url,), readahead_bytes=256 * 1024)
 
 
 async def collect(chunks: AsyncIterator[bytes]) -> bytes:
@@ -145,7 +146,7 @@ async def test_two_readers_share_one_torrent_and_one_leaving_keeps_the_other(
 
 
 async def test_multi_file_torrent_plays_the_chosen_file_then_another(
-    tmp_path: Path, tracker: Tracker
+    tmp_path: Path, tracker: Tracker, seeder: Seeder, make_engine: EngineFactory
 ) -> None:
     torrent, root = make_torrent(
         tmp_path / "multi",
@@ -154,43 +155,29 @@ async def test_multi_file_torrent_plays_the_chosen_file_then_another(
         piece_size=16384,
         trackers=[tracker.url],
     )
-    seeder = Seeder()
     seeder.seed(torrent, root.parent)
-    engine = TorrentEngine(
-        TorrentConfig(
-            listen_interfaces="127.0.0.1:0",
-            storage_dir=tmp_path / "cache",
-            dht=False,
-            lsd=False,
-            upnp=False,
-        )
+    engine = make_engine()
+    # Only the first episode is wanted at first: when it is complete the torrent has
+    # nothing left to download, and the next episode must still start at once.
+    by_name = {f.filename: f for f in read_transport_file(torrent).files}
+    got = await engine.acquire(
+        TorrentSource(transport=torrent),
+        metadata_timeout=10,
+        file_index=by_name["e1.mkv"].index,
     )
-    try:
-        # Only the first episode is wanted at first: when it is complete the torrent has
-        # nothing left to download, and the next episode must still start at once.
-        by_name = {f.filename: f for f in read_transport_file(torrent).files}
-        got = await engine.acquire(
-            TorrentSource(transport=torrent),
-            metadata_timeout=10,
-            file_index=by_name["e1.mkv"].index,
-        )
-        first, second = by_name["e1.mkv"], by_name["e2.mkv"]
-        assert got.info.largest_video() == second
-        for file in (first, second):
-            reader = got.reader(file)
-            data = await asyncio.wait_for(collect(reader.stream(0, file.size)), 10)
-            reader.close()
-            assert data == (root.parent / file.path).read_bytes()
-        await engine.release(got)
-    finally:
-        await engine.stop()
-        seeder.stop()
+    first, second = by_name["e1.mkv"], by_name["e2.mkv"]
+    assert got.info.largest_video() == second
+    for file in (first, second):
+        reader = got.reader(file)
+        data = await asyncio.wait_for(collect(reader.stream(0, file.size)), 10)
+        reader.close()
+        assert data == (root.parent / file.path).read_bytes()
+    await engine.release(got)
 
 
 async def test_the_cache_evicts_content_nobody_plays_to_stay_under_its_limit(
-    tmp_path: Path, tracker: Tracker
+    tmp_path: Path, tracker: Tracker, seeder: Seeder, make_engine: EngineFactory
 ) -> None:
-    seeder = Seeder()
     contents = []
     for name in ("a", "b", "c"):
         torrent, root = make_torrent(
@@ -199,55 +186,33 @@ async def test_the_cache_evicts_content_nobody_plays_to_stay_under_its_limit(
         seeder.seed(torrent, root.parent)
         contents.append(torrent)
     limit = 7_000_000
-    engine = TorrentEngine(
-        TorrentConfig(
-            listen_interfaces="127.0.0.1:0",
-            storage_dir=tmp_path / "cache",
-            dht=False,
-            lsd=False,
-            upnp=False,
-            cache_max_bytes=limit,
-        )
-    )
-    try:
-        infohashes = []
-        for torrent in contents:
-            infohashes.append(read_transport_file(torrent).infohash)
-            await read_all(engine, TorrentSource(transport=torrent), 0, 3_000_000)
-            engine.enforce_cache_limit()
-            assert engine.cache.usage() <= limit
-        kept = sorted(p.name for p in (tmp_path / "cache").iterdir())
-        # The least recently watched went first.
-        assert kept == sorted(infohashes[1:])
-        # Content in use is never evicted, even over the limit.
-        playing = await engine.acquire(TorrentSource(transport=contents[0]), metadata_timeout=10)
-        reader = playing.reader(playing.info.files[0])
-        _ = [c async for c in reader.stream(0, 3_000_000)]
-        assert infohashes[0] not in engine.enforce_cache_limit()
-        assert (tmp_path / "cache" / infohashes[0]).is_dir()
+    engine = make_engine(cache_max_bytes=limit)
+    infohashes = []
+    for torrent in contents:
+        infohashes.append(read_transport_file(torrent).infohash)
+        await read_all(engine, TorrentSource(transport=torrent), 0, 3_000_000)
+        engine.enforce_cache_limit()
         assert engine.cache.usage() <= limit
-        reader.close()
-        await engine.release(playing)
-    finally:
-        await engine.stop()
-        seeder.stop()
+    kept = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    # The least recently watched went first.
+    assert kept == sorted(infohashes[1:])
+    # Content in use is never evicted, even over the limit.
+    playing = await engine.acquire(TorrentSource(transport=contents[0]), metadata_timeout=10)
+    reader = playing.reader(playing.info.files[0])
+    _ = [c async for c in reader.stream(0, 3_000_000)]
+    assert infohashes[0] not in engine.enforce_cache_limit()
+    assert (tmp_path / "cache" / infohashes[0]).is_dir()
+    assert engine.cache.usage() <= limit
+    reader.close()
+    await engine.release(playing)
 
 
 async def test_memory_mode_keeps_data_in_a_private_tmpfs_folder_removed_on_stop(
-    seeder: Seeder, content: tuple[bytes, Path], tracker: Tracker
+    content: tuple[bytes, Path], make_engine: EngineFactory
 ) -> None:
     shm = Path("/dev/shm")
     before = set(shm.glob("tidecast-*"))
-    engine = TorrentEngine(
-        TorrentConfig(
-            listen_interfaces="127.0.0.1:0",
-            storage_dir=shm,
-            dht=False,
-            lsd=False,
-            upnp=False,
-            memory_only=True,
-        )
-    )
+    engine = make_engine(storage_dir=shm, memory_only=True)
     torrent, root = content
     data = await read_all(engine, TorrentSource(transport=torrent), 0, 1000)
     assert data == root.read_bytes()[:1000]

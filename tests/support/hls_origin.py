@@ -111,6 +111,13 @@ class FileOrigin:
     def hits_of(self, path: str) -> int:
         return self.hits.get("/" + path.lstrip("/"), 0)
 
+    def reset(self) -> FileOrigin:
+        """Forget what happened and serve every path normally again (between tests)."""
+        self.hits.clear()
+        self.delays.clear()
+        self.statuses.clear()
+        return self
+
 
 @contextmanager
 def file_origin(root: Path) -> Iterator[FileOrigin]:

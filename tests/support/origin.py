@@ -6,11 +6,12 @@ counted in ``hits``. Tests change routes between requests to model an upstream t
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -75,4 +76,24 @@ def serving_app(app: ASGIApp) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+        sock.close()
+
+
+@asynccontextmanager
+async def serving_in_loop(app: ASGIApp) -> AsyncIterator[str]:
+    """Run an ASGI app under uvicorn in the running event loop, on a free loopback port;
+    yield its URL. For apps whose services (asyncio futures, the torrent engine) live in
+    the test's own loop; the app's lifespan is the caller's to run."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="error", lifespan="off", ws="none", http="h11")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
         sock.close()

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tidecast.core.errors import ContentUnavailable, NotFound
-from tidecast.core.playback import PlaybackService, PlaybackSession
+from tidecast.core.playback import PlaybackSession
 from tidecast.engine.remux import AudioMode, HlsProgress, HlsRemux, TsRemux
 from tidecast.engine.torrent_reader import TorrentFile
 from tidecast.engine.torrents import FileReader, Torrent
@@ -97,8 +97,7 @@ class TorrentFileSource(io.RawIOBase):
 class RemuxService:
     """HLS renditions of torrent sessions and transcoded progressive streams."""
 
-    def __init__(self, playback: PlaybackService, work_dir: Path, *, segment_seconds: float):
-        self._playback = playback
+    def __init__(self, work_dir: Path, *, segment_seconds: float):
         self._work_dir = work_dir
         self._segment_seconds = segment_seconds
         self._remuxes: dict[str, _Rendition] = {}

@@ -216,7 +216,6 @@ def build_services(settings: Settings) -> Services:
         playback=playback,
         relay=Relay(fetcher, secret, cache_bytes=settings.hls_relay_cache_bytes),
         remux=RemuxService(
-            playback,
             settings.data_dir / "tmp" / "hls",
             segment_seconds=settings.hls_segment_seconds,
         ),

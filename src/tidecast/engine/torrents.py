@@ -7,15 +7,18 @@ an async interface: ``acquire`` a ``Torrent`` from a transport file, a magnet or
 info-hash (metadata fetched from the swarm, with a timeout), open a ``FileReader`` on one
 of its files, stream byte ranges, ``release`` it.
 
-Piece strategy (measured in ``notes/streaming.md``): a reader asks for the pieces at its
-position with deadlines (a window that moves with it), the head and tail of a file being
-opened come first, and nothing else is requested until the first piece has arrived, so
-a slow swarm delivers the first byte without queueing behind bulk requests. From then on
-the rest of the selected files is wanted at low priority, which also keeps the torrent
-from turning "finished" (libtorrent drops its seeds then and is slow to reconnect). When
-a reader goes away, the deadlines only it needed are cancelled, so a seek re-centres the
-window at once. Bytes are read back through ``read_piece`` only after the piece passed
-its hash check: never from the files on disk, which can lag behind.
+Piece strategy (measured in ``notes/streaming.md`` and ``bench/stream.py``): a reader
+claims the pieces at its position with deadlines (a window that moves with it), their
+priorities graded by distance from the read position. Nothing else is requested until
+most of the first window is in, so a slow swarm delivers the first bytes without
+queueing behind bulk requests. From then on the rest of the selected files is wanted at
+low priority, their tails first (players probe the end of a file for its index), which
+also keeps the torrent from turning "finished". When a reader goes away, the deadlines
+only it claimed are cancelled, so a seek re-centres the window at once. Seed connections
+are kept when a file completes (``close_redundant_connections`` off): libtorrent is slow
+to reconnect them when the next file is asked for. Bytes are read back through
+``read_piece`` only after the piece passed its hash check: never from the files on
+disk, which can lag behind.
 """
 
 from __future__ import annotations
@@ -195,9 +198,9 @@ class TorrentEngine:
         """The torrent ``source`` names, added if needed, with its metadata; one more user.
 
         A magnet or info-hash without known metadata fetches it from the swarm, waiting
-        at most ``metadata_timeout`` seconds (``ContentUnavailable`` then). The head and
-        tail of file ``file_index`` (default: the largest video) start downloading as soon
-        as the metadata is known, before any reader asks.
+        at most ``metadata_timeout`` seconds (``ContentUnavailable`` then). The start of
+        file ``file_index`` (default: the largest video) is claimed as soon as the
+        metadata is known, before any reader asks (the first reader takes the claim over).
         """
         params = self._params(source)
         infohash = _infohash_of(params)
@@ -339,8 +342,6 @@ def _event(alert: lt.alert) -> tuple[Any, ...] | None:
         return ("metadata", alert.handle)
     if isinstance(alert, lt.torrent_checked_alert):
         return ("checked", alert.handle)
-    if isinstance(alert, lt.torrent_finished_alert):
-        return ("finished", alert.handle)
     if isinstance(alert, lt.file_error_alert | lt.torrent_error_alert):
         return ("error", alert.handle, alert.message())
     return None
@@ -401,7 +402,6 @@ class Torrent:
         self._prioritized = False
         self._head: set[int] | None = None
         self._head_left = 0
-        self.first_piece = asyncio.Event()
 
     # -- metadata --------------------------------------------------------------------
 
@@ -512,7 +512,7 @@ class Torrent:
             self._set_background(file)
 
     def reader(self, file: TorrentFile) -> FileReader:
-        """A reader of ``file``; the file becomes wanted (its head and tail first)."""
+        """A reader of ``file`` from its start; the file becomes wanted."""
         layout = self._require_layout()
         if file.index not in layout.offsets:
             raise InvalidInput("no such file in the torrent")
@@ -603,7 +603,6 @@ class Torrent:
             for file in layout.info.files:
                 if file.index in self._selected:
                     self._set_background(file)
-        self.first_piece.set()
 
     def _on_read(self, index: int, data: bytes | None, message: str) -> None:
         future = self._reads.pop(index, None)

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from tidecast.app import create_app
 from tidecast.core.services import Services, build_services
 from tidecast.engine.torrent_reader import read_transport_file
 from tidecast.settings import Settings
 
+from support.origin import serving_in_loop
 from support.swarm import Content, Seeder, Tracker
 from support.torrents import make_torrent
-
-
-@pytest.fixture
-def tracker() -> Iterator[Tracker]:
-    tracker = Tracker().start()
-    yield tracker
-    tracker.stop()
-
-
-@pytest.fixture
-def seeder() -> Iterator[Seeder]:
-    seeder = Seeder()
-    yield seeder
-    seeder.stop()
 
 
 @pytest.fixture
@@ -58,25 +42,10 @@ async def live(playback_settings: Settings) -> AsyncIterator[tuple[str, Services
     """tidecast under uvicorn in this event loop (the engine's futures live here)."""
     services = build_services(playback_settings)
     await services.start()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        create_app(playback_settings, services),
-        log_level="error",
-        lifespan="off",
-        ws="none",
-        http="h11",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", services
+        async with serving_in_loop(create_app(playback_settings, services)) as base:
+            yield base, services
     finally:
-        server.should_exit = True
-        await task
-        sock.close()
         await services.stop()
 
 

@@ -43,10 +43,7 @@ def module_origin(rendition: Rendition) -> Iterator[FileOrigin]:
 
 @pytest.fixture
 def origin(module_origin: FileOrigin) -> FileOrigin:
-    module_origin.hits.clear()
-    module_origin.delays.clear()
-    module_origin.statuses.clear()
-    return module_origin
+    return module_origin.reset()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tidecast.core.services import Services
+from tidecast.engine.torrent_reader import read_transport_file
 
 from support.swarm import Content, magnet
 
@@ -230,3 +231,69 @@ async def test_api_events_long_poll_and_the_sdk_envelope(
     assert stopped.json() == {"result": "ok", "error": None}
     ended = (await waiting).json()
     assert ended == {"response": None, "error": "unknown playback session id"}
+
+
+async def test_head_answers_the_streams_headers_without_a_body(
+    http: httpx.AsyncClient, seed: Callable[..., Content]
+) -> None:
+    content = seed({"film.mp4": SIZE})
+    answer = await start_json(http, infohash=content.infohash, client_session_id="7")
+    assert answer["client_session_id"] == 7
+    head = await http.head(str(answer["playback_url"]), headers={"Range": "bytes=10-19"})
+    assert head.status_code == 206
+    assert head.headers["content-range"] == f"bytes 10-19/{SIZE}"
+    assert head.headers["content-length"] == "10"
+    assert head.content == b""
+
+
+async def test_force_session_restart_replaces_the_viewers_session(
+    http: httpx.AsyncClient, seed: Callable[..., Content]
+) -> None:
+    content = seed({"film.mp4": SIZE})
+    first = await start_json(http, infohash=content.infohash, pid="tv")
+    again = await start_json(http, infohash=content.infohash, pid="tv", force_session_restart="1")
+    assert again["command_url"] != first["command_url"]
+    gone = await http.get(str(first["stat_url"]))
+    assert gone.json()["error"] == "unknown playback session id"
+    assert (await http.get(str(again["stat_url"]))).json()["error"] is None
+
+
+async def test_polls_that_skip_player_activity_let_an_idle_session_expire(
+    http: httpx.AsyncClient, seed: Callable[..., Content], live: tuple[str, Services]
+) -> None:
+    content = seed({"film.mp4": SIZE})
+    answer = await start_json(http, infohash=content.infohash)
+    playback = live[1].playback
+    (session,) = playback.sessions()
+    idle = live[1].settings.playback_idle_timeout + 1
+    session.last_activity -= idle
+    await http.get(str(answer["stat_url"]), params={"skip_player_activity": "1"})
+    await playback.expire_idle()
+    assert session.stopped
+    again = await start_json(http, infohash=content.infohash)
+    (session,) = playback.sessions()
+    session.last_activity -= idle
+    await http.get(str(again["stat_url"]))  # a player's poll counts as activity
+    await playback.expire_idle()
+    assert not session.stopped
+
+
+async def test_next_file_indexes_are_fetched_in_the_background(
+    http: httpx.AsyncClient, seed: Callable[..., Content], live: tuple[str, Services]
+) -> None:
+    content = seed({"show/e1.mp4": 400_000, "show/e2.mp4": 300_000})
+    files = {f.filename: f for f in read_transport_file(content.torrent).files}
+    first, second = files["e1.mp4"], files["e2.mp4"]
+    answer = await start_json(
+        http,
+        infohash=content.infohash,
+        _idx=str(first.index),
+        next_file_indexes=str(second.index),
+    )
+    await http.get(str(answer["playback_url"]))  # the first episode, read to the end
+    (torrent,) = live[1].playback.engine.torrents()
+    for _ in range(200):
+        if torrent.file_progress(second) == 1.0:
+            break
+        await asyncio.sleep(0.05)
+    assert torrent.file_progress(second) == 1.0

@@ -7,40 +7,24 @@ test's own event loop, where the tidecast server runs too. Screenshots go to
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
 from tidecast.app import create_app
 from tidecast.core.services import Services, build_services
 from tidecast.settings import Settings
 
-from support.swarm import Seeder, Tracker
+from support.origin import serving_in_loop
+from support.swarm import Tracker
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 PASSWORD = "a-long-password"
-
-
-@pytest.fixture
-def tracker() -> Iterator[Tracker]:
-    tracker = Tracker().start()
-    yield tracker
-    tracker.stop()
-
-
-@pytest.fixture
-def seeder() -> Iterator[Seeder]:
-    seeder = Seeder()
-    yield seeder
-    seeder.stop()
 
 
 @pytest.fixture
@@ -52,21 +36,10 @@ async def live(
     services = build_services(settings)
     await services.start()
     await services.accounts.create("alice", PASSWORD, nickname="Alice", trusted=True)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        create_app(settings, services), log_level="error", lifespan="off", ws="none", http="h11"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", services
+        async with serving_in_loop(create_app(settings, services)) as base:
+            yield base, services
     finally:
-        server.should_exit = True
-        await task
-        sock.close()
         await services.stop()
 
 

@@ -14,13 +14,15 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tidecast.api.admin.dispatch import execute
 from tidecast.api.admin.envelope import failure
 from tidecast.api.admin.params import Params
 from tidecast.api.admin.rendering import render, valid_callback
 from tidecast.api.admin.table import COMMANDS
+from tidecast.api.bodies import limited
+from tidecast.api.callers import address_of
 from tidecast.core.errors import InvalidInput, PayloadTooLarge
 from tidecast.core.services import Services
 
@@ -68,33 +70,6 @@ def _json_object(raw: bytes) -> dict[str, object]:
     return parsed
 
 
-def _limited(receive: Receive, limit: int) -> Receive:
-    """``receive`` that fails once the request body passes ``limit`` bytes."""
-    seen = 0
-
-    async def wrapped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise PayloadTooLarge(f"request body over {limit} bytes")
-        return message
-
-    return wrapped
-
-
-def _address(request: Request, services: Services) -> str | None:
-    client = request.scope.get("client")
-    peer = client[0] if client else None
-    # Only a configured trusted proxy may speak for someone else.
-    forwarded = (
-        request.headers.get("x-forwarded-for") if services.settings.trusted_proxies else None
-    )
-    address = services.caller(peer, forwarded).address
-    return str(address) if address is not None else None
-
-
 def _wants_xml(params: Params) -> bool:
     try:
         return (params.text("ResponseFormat") or "").strip().upper() == "XML"
@@ -118,7 +93,7 @@ async def answer(request: Request, services: Services) -> Response:
         if request.method not in ("GET", "POST"):
             response.headers["Allow"] = "GET, POST"
         return response
-    address = _address(request, services)
+    address = address_of(request, services)
     base_url = str(request.base_url).rstrip("/")
     status, body = await execute(services, COMMANDS, params, address, base_url)
     return render(body, status, xml=_wants_xml(params) and callback is None, callback=callback)
@@ -128,7 +103,7 @@ def endpoints(services: Services) -> dict[str, ASGIApp]:
     """Exact path -> ASGI app, served ahead of the router (see ``tidecast.app``)."""
 
     async def api_php(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, _limited(receive, BODY_LIMIT))
+        request = Request(scope, limited(receive, BODY_LIMIT))
         response = await answer(request, services)
         await response(scope, receive, send)
 

@@ -18,13 +18,14 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tidecast.api.bodies import limited
+from tidecast.api.callers import caller_of
 from tidecast.api.commands.command import BodyField, Call, Command
 from tidecast.api.commands.dispatch import execute, gate
 from tidecast.api.commands.envelope import failure
 from tidecast.api.commands.table import COMMANDS
-from tidecast.core.access import Caller
 from tidecast.core.anime_lists import MAX_EXPORT_BYTES
 from tidecast.core.errors import InvalidInput, MissingParameter, NotFound, PayloadTooLarge
 from tidecast.core.services import Services
@@ -86,36 +87,12 @@ IMPORT_ANIME_LIST = Command(
 ANIME_LIST_LIMIT = MAX_EXPORT_BYTES
 
 
-def caller_of(scope: Scope, headers: Any, services: Services) -> Caller:
-    client = scope.get("client")
-    peer = client[0] if client else None
-    # Only a configured trusted proxy may speak for someone else.
-    forwarded = headers.get("x-forwarded-for") if services.settings.trusted_proxies else None
-    return services.caller(peer, forwarded)
-
-
 def _envelope_response(status: int, envelope: dict[str, Any]) -> Response:
     return Response(
         json.dumps(envelope, separators=(",", ":")),
         status_code=status,
         media_type="application/json",
     )
-
-
-def _limited(receive: Receive, limit: int) -> Receive:
-    """``receive`` that fails once the request body passes ``limit`` bytes."""
-    seen = 0
-
-    async def wrapped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise PayloadTooLarge(f"request body over {limit} bytes")
-        return message
-
-    return wrapped
 
 
 def _declared_too_large(request: Request, limit: int) -> bool:
@@ -153,7 +130,7 @@ async def _command(request: Request, services: Services) -> Response:
         name, payload = await _read_command(request)
     except Exception as exc:  # malformed requests are answered in the envelope too
         return _envelope_response(*failure(exc, None))
-    caller = caller_of(request.scope, request.headers, services)
+    caller = caller_of(request, services)
     return _envelope_response(*await execute(services, COMMANDS, name, payload, caller))
 
 
@@ -183,7 +160,7 @@ async def _upload(
             raise PayloadTooLarge(f"file over {max_bytes} bytes", field="file")
         call = Call(
             services=services,
-            caller=caller_of(request.scope, request.headers, services),
+            caller=caller_of(request, services),
             body={"file": data, "originalname": (upload.filename or "")[:255]},
             user=user,
             online_token=None,
@@ -201,16 +178,16 @@ def endpoints(services: Services) -> dict[str, ASGIApp]:
     """Exact path -> ASGI app, served ahead of the router (see ``tidecast.app``)."""
 
     async def command_app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, _limited(receive, COMMAND_BODY_LIMIT))
+        request = Request(scope, limited(receive, COMMAND_BODY_LIMIT))
         await (await _command(request, services))(scope, receive, send)
 
     async def import_app(scope: Scope, receive: Receive, send: Send) -> None:
         limit = services.avatars.max_bytes
-        request = Request(scope, _limited(receive, limit + FORM_OVERHEAD))
+        request = Request(scope, limited(receive, limit + FORM_OVERHEAD))
         await (await _upload(request, services, IMPORT_FILE, limit))(scope, receive, send)
 
     async def anime_list_app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, _limited(receive, ANIME_LIST_LIMIT + FORM_OVERHEAD))
+        request = Request(scope, limited(receive, ANIME_LIST_LIMIT + FORM_OVERHEAD))
         response = await _upload(request, services, IMPORT_ANIME_LIST, ANIME_LIST_LIMIT)
         await response(scope, receive, send)
 

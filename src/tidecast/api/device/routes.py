@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from tidecast.api.callers import address_of
 from tidecast.api.device import rendering
 from tidecast.api.device.envelope import HEADERS, failure, render
 from tidecast.api.device.params import bearer, read_body, require, strings
@@ -61,7 +62,7 @@ async def login(call: Call) -> Any:
         call.body["password"],
         client_id=_client_id(call.body["device_id"]),
         name=call.body["device_name"],
-        address=_address(call),
+        address=address_of(call.request, call.services),
     )
     return {"token": token, "device_id": str(device.id)}
 
@@ -240,15 +241,6 @@ def _endpoint(services: Services, endpoint: Endpoint) -> Callable[[Request], Awa
         return render(result)
 
     return serve
-
-
-def _address(call: Call) -> str | None:
-    client = call.request.scope.get("client")
-    peer = client[0] if client else None
-    settings = call.services.settings
-    forwarded = call.request.headers.get("x-forwarded-for") if settings.trusted_proxies else None
-    address = call.services.caller(peer, forwarded).address
-    return str(address) if address is not None else None
 
 
 def _client_id(value: object) -> object:

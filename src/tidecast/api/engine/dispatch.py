@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,8 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tidecast.api.bodies import read_json_object
+from tidecast.api.callers import caller_of
 from tidecast.api.engine.envelope import render_error, render_result, valid_callback
 from tidecast.api.engine.params import Param, Params
 from tidecast.core.access import Caller, check_access, parse_address
@@ -53,16 +54,6 @@ class Call:
         return str(self.request.base_url).rstrip("/")
 
 
-def caller_of(request: Request, services: Services) -> Caller:
-    client = request.scope.get("client")
-    peer = client[0] if client else None
-    # Only a configured trusted proxy may speak for someone else; skip the lookup otherwise.
-    forwarded = (
-        request.headers.get("x-forwarded-for") if services.settings.trusted_proxies else None
-    )
-    return services.caller(peer, forwarded)
-
-
 def _api_version(request: Request) -> int:
     raw = request.query_params.get("api_version", "").strip()
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
@@ -81,21 +72,6 @@ def _addressed_by_ip(request: Request) -> bool:
     return parse_address(hostname) is not None
 
 
-async def _read_json(request: Request, limit: int) -> dict[str, Any]:
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw.extend(chunk)
-        if len(raw) > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
-    try:
-        parsed = json.loads(bytes(raw) or b"{}")
-    except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, huge ints, deep nesting
-        raise InvalidInput("request body is not valid JSON") from None
-    if not isinstance(parsed, dict):
-        raise InvalidInput("request body must be a JSON object")
-    return parsed
-
-
 async def _read_body(request: Request, limit: int) -> tuple[FormData | None, dict[str, Any] | None]:
     if request.method != "POST":
         return None, None
@@ -109,7 +85,7 @@ async def _read_body(request: Request, limit: int) -> tuple[FormData | None, dic
         except (MultiPartException, HTTPException) as exc:
             raise InvalidInput(f"malformed form data: {getattr(exc, 'message', exc)}") from None
     if content_type.startswith("application/json"):
-        return None, await _read_json(request, JSON_BODY_LIMIT)
+        return None, await read_json_object(request, JSON_BODY_LIMIT)
     return None, None
 
 

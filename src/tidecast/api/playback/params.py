@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
+from tidecast.api.bodies import read_json_object
 from tidecast.api.engine.params import parse_bool, parse_int
 from tidecast.core.content import TRANSPORT_FILE_LIMIT
-from tidecast.core.errors import InvalidInput, PayloadTooLarge
+from tidecast.core.errors import InvalidInput
 from tidecast.core.playback import AudioMode, Options, Output, Selector
 
 JSON_BODY_LIMIT = 4 * TRANSPORT_FILE_LIMIT // 3 + 1024
@@ -27,20 +27,7 @@ async def read_body(request: Request) -> dict[str, Any]:
     """The JSON object a POST carries (empty for GET or another content type)."""
     if request.method != "POST":
         return {}
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw.extend(chunk)
-        if len(raw) > JSON_BODY_LIMIT:
-            raise PayloadTooLarge("request body is too large")
-    if not raw.strip():
-        return {}
-    try:
-        parsed = json.loads(bytes(raw))
-    except (ValueError, RecursionError):
-        raise InvalidInput("request body is not valid JSON") from None
-    if not isinstance(parsed, dict):
-        raise InvalidInput("request body must be a JSON object")
-    return parsed
+    return await read_json_object(request, JSON_BODY_LIMIT)
 
 
 def _text(query: QueryParams, *names: str) -> str | None:

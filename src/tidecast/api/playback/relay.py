@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from tidecast.api.engine.dispatch import caller_of
+from tidecast.api.callers import caller_of
 from tidecast.api.playback.envelope import plain_error
 from tidecast.api.playback.ranges import RangeNotSatisfiable, parse_range
 from tidecast.core.errors import ContentUnavailable, PayloadTooLarge

@@ -16,13 +16,14 @@ Every URL handed out is absolute, built from the scheme, host and port the clien
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from tidecast.api.engine.dispatch import caller_of
+from tidecast.api.callers import caller_of
 from tidecast.api.playback import params, relay, remux
 from tidecast.api.playback.envelope import (
     api_version_of,
@@ -37,6 +38,7 @@ from tidecast.core.playback import Output, PlaybackSession
 from tidecast.core.services import Services
 
 EVENT_WAIT_SECONDS = 15.0
+SessionServer = Callable[[Request, PlaybackSession, Services], Awaitable[Response]]
 _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
@@ -148,33 +150,31 @@ def routes(services: Services) -> list[BaseRoute]:
         body = services.playback.read_file(session, wanted.start, wanted.end)
         return StreamingResponse(body, status_code=status, headers=headers, media_type=file.mime)
 
-    async def playlist(request: Request) -> Response:
-        try:
-            session = lookup(request)
-            session.touch()
-            if session.kind == "hls":
-                return await relay.serve_playlist(request, session, services)
-            if session.kind == "torrent" and session.output == "hls":
-                return await remux.serve_playlist(request, session, services)
-            raise NotFound("this session has no HLS playlist")
-        except Exception as exc:
-            return plain_error(exc)
+    def touching(serve: SessionServer) -> Callable[[Request], Awaitable[Response]]:
+        """A session URL that counts as player activity and answers failures plainly."""
 
-    async def segment(request: Request) -> Response:
-        try:
-            session = lookup(request)
-            session.touch()
-            return await remux.serve_segment(request, session, services)
-        except Exception as exc:
-            return plain_error(exc)
+        async def handle(request: Request) -> Response:
+            try:
+                session = lookup(request)
+                session.touch()
+                return await serve(request, session, services)
+            except Exception as exc:
+                return plain_error(exc)
 
-    async def relayed(request: Request) -> Response:
-        try:
-            session = lookup(request)
-            session.touch()
-            return await relay.serve_resource(request, session, services)
-        except Exception as exc:
-            return plain_error(exc)
+        return handle
+
+    async def serve_playlist(
+        request: Request, session: PlaybackSession, services: Services
+    ) -> Response:
+        if session.kind == "hls":
+            return await relay.serve_playlist(request, session, services)
+        if session.kind == "torrent" and session.output == "hls":
+            return await remux.serve_playlist(request, session, services)
+        raise NotFound("this session has no HLS playlist")
+
+    playlist = touching(serve_playlist)
+    segment = touching(remux.serve_segment)
+    relayed = touching(relay.serve_resource)
 
     async def stat(request: Request) -> Response:
         api_version = api_version_of(request.query_params.get("api_version"))

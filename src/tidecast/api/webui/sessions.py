@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tidecast.api.callers import caller_of
 from tidecast.core.access import Caller, check_access
 from tidecast.core.credentials import WEB_KIND
 from tidecast.core.errors import AccessDenied, AuthenticationRequired
@@ -53,19 +54,9 @@ class WebSessions:
         lifetime = services.settings.token_lifetime_seconds
         self._max_age = lifetime if lifetime > 0 else None
 
-    def caller(self, request: Request) -> Caller:
-        client = request.scope.get("client")
-        # Only a configured trusted proxy may speak for someone else.
-        forwarded = (
-            request.headers.get("x-forwarded-for")
-            if self._services.settings.trusted_proxies
-            else None
-        )
-        return self._services.caller(client[0] if client else None, forwarded)
-
     async def visitor(self, request: Request) -> Visitor:
         """Who is asking; AccessDenied when the instance's access switches refuse them."""
-        caller = self.caller(request)
+        caller = caller_of(request, self._services)
         switches = self._services.switches
         check_access(
             caller,
