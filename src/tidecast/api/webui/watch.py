@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-from tidecast.api.webui.forms import read_form
-from tidecast.api.webui.pages import Pages, see_other, status_of
-from tidecast.api.webui.sessions import CSRF_FIELD, Visitor
+from tidecast.api.webui.pages import see_other, status_of
+from tidecast.api.webui.sessions import Visitor
+from tidecast.api.webui.ui import WebUI
 from tidecast.core.content_refs import ContentRef, parse_reference
 from tidecast.core.errors import InvalidInput, UnsupportedContent
 from tidecast.core.playback import Options, PlaybackSession, Selector
@@ -67,10 +68,19 @@ def links(request: Request, session: PlaybackSession) -> SessionLinks:
     )
 
 
+def routes(ui: WebUI) -> list[BaseRoute]:
+    page = WatchPage(ui)
+    return [
+        Route("/webui/watch", ui.signed_in(page.show), methods=["GET"]),
+        Route("/webui/watch", ui.signed_in(page.start), methods=["POST"]),
+    ]
+
+
 class WatchPage:
-    def __init__(self, services: Services, pages: Pages) -> None:
-        self._services = services
-        self._pages = pages
+    def __init__(self, ui: WebUI) -> None:
+        self._ui = ui
+        self._services: Services = ui.services
+        self._pages = ui.pages
 
     async def show(self, request: Request, visitor: Visitor, _user: User) -> Response:
         content = request.query_params.get("content", "")[:MAX_CONTENT]
@@ -94,8 +104,7 @@ class WatchPage:
         )
 
     async def start(self, request: Request, visitor: Visitor, user: User) -> Response:
-        form = await read_form(request)
-        self._pages.sessions.check_csrf(visitor, form.get(CSRF_FIELD))
+        form = await self._ui.form(request, visitor)
         content = form.get("content", "").strip()
         try:
             if not content:
