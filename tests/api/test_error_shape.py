@@ -4,20 +4,41 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from tidecast.api.admin import envelope as admin
 from tidecast.api.admin.table import COMMANDS as ADMIN_COMMANDS
 from tidecast.api.commands import envelope as commands
 from tidecast.api.commands.table import COMMANDS
 from tidecast.api.engine.envelope import render_error
+from tidecast.api.webui.sessions import Visitor
+from tidecast.api.webui.ui import WebUI
 from tidecast.core.errors import (
     ALL_ERRORS,
+    AccessDenied,
     AuthenticationRequired,
+    Conflict,
+    ContentUnavailable,
+    FeatureClosed,
+    FetchRefused,
     InvalidInput,
+    ItemLocked,
+    MissingParameter,
+    NotFound,
+    NotSupported,
+    PayloadTooLarge,
     StorageUnavailable,
     TidecastError,
+    TooManyAttempts,
+    UnknownCommand,
+    UnsupportedContent,
 )
+from tidecast.core.services import Services
 
 
 @pytest.mark.parametrize("error_class", ALL_ERRORS, ids=lambda c: c.__name__)
@@ -138,3 +159,62 @@ def test_admin_envelope_unexpected_exception_is_a_500_without_traceback() -> Non
     status, body = admin.failure(ValueError("secret detail"), None)
     assert status == 500 and body["ErrorCode"] == [100002]
     assert "secret detail" not in json.dumps(body)
+
+
+# -- the web UI's error page ------------------------------------------------------------------
+
+
+async def webui_failure(services: Services, exc: Exception) -> httpx.Response:
+    """What a browser gets when a web UI page's handler raises ``exc``."""
+    ui = WebUI(services)
+
+    async def failing(_request: Request, _visitor: Visitor) -> Response:
+        raise exc
+
+    app = Starlette(routes=[Route("/webui/failing", ui.page(failing))])
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 51000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        return await client.get("/webui/failing")
+
+
+@pytest.mark.parametrize("error_class", ALL_ERRORS, ids=lambda c: c.__name__)
+async def test_webui_error_page(services: Services, error_class: type[TidecastError]) -> None:
+    """An HTML page in the web UI's look with the error's own status and message."""
+    reply = await webui_failure(services, error_class("something specific"))
+    internal = error_class in (TidecastError, StorageUnavailable)
+    assert reply.status_code == (500 if internal else STATUSES_BY_CLASS[error_class])
+    assert reply.headers["content-type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in reply.headers["content-security-policy"]
+    assert 'id="page-error"' in reply.text
+    assert ("something specific" in reply.text) is not internal
+
+
+async def test_webui_unexpected_exception_is_a_500_page_without_traceback(
+    services: Services,
+) -> None:
+    reply = await webui_failure(services, ValueError("secret detail"))
+    assert reply.status_code == 500
+    assert "Something went wrong on the server." in reply.text
+    assert "secret detail" not in reply.text and "Traceback" not in reply.text
+
+
+STATUSES_BY_CLASS = {
+    TidecastError: 500,
+    InvalidInput: 400,
+    MissingParameter: 400,
+    UnknownCommand: 404,
+    NotFound: 404,
+    AuthenticationRequired: 401,
+    AccessDenied: 403,
+    FeatureClosed: 403,
+    TooManyAttempts: 429,
+    Conflict: 409,
+    ItemLocked: 409,
+    UnsupportedContent: 400,
+    ContentUnavailable: 502,
+    FetchRefused: 403,
+    PayloadTooLarge: 413,
+    NotSupported: 400,
+    StorageUnavailable: 500,
+}
+"""Written out rather than read from the web UI: the statuses are the contract."""

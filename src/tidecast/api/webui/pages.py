@@ -24,6 +24,7 @@ from tidecast.core.errors import (
     NotSupported,
     PayloadTooLarge,
     TooManyAttempts,
+    UnknownCommand,
     UnsupportedContent,
 )
 
@@ -45,6 +46,7 @@ STATUSES: dict[type[Exception], int] = {
     PayloadTooLarge: 413,
     InvalidInput: 400,
     UnsupportedContent: 400,
+    UnknownCommand: 404,
     NotSupported: 400,
     Conflict: 409,
     AuthenticationRequired: 401,
@@ -93,8 +95,11 @@ class Pages:
         return response
 
     def refused(self, request: Request, visitor: Visitor, exc: Exception) -> Response:
+        """The error page: the core error's own message, never an internal one's."""
+        status = status_of(exc)
+        message = "Something went wrong on the server." if status == 500 else str(exc)
         return self.render(
-            request, visitor, "error.html", status=status_of(exc), message=str(exc) or "refused"
+            request, visitor, "error.html", status=status, message=message or "refused"
         )
 
 

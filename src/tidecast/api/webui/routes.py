@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tidecast.api.webui import account, admin, playlists, signin, watch
@@ -27,4 +27,5 @@ def routes(services: Services) -> list[BaseRoute]:
         *account.routes(ui),
         *admin.routes(ui),
         Mount("/webui/static", StaticFiles(directory=STATIC), name="webui-static"),
+        Route("/webui/{rest:path}", ui.page(ui.missing), methods=["GET"]),
     ]

@@ -9,6 +9,7 @@ changes anything (``ui.form``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
@@ -18,13 +19,15 @@ from starlette.responses import PlainTextResponse, Response
 from tidecast.api.webui.forms import read_form
 from tidecast.api.webui.pages import HEADERS, Pages, see_other, status_of
 from tidecast.api.webui.sessions import CSRF_FIELD, Visitor, WebSessions
-from tidecast.core.errors import AccessDenied, AuthenticationRequired
+from tidecast.core.errors import AccessDenied, AuthenticationRequired, NotFound
 from tidecast.core.services import Services
 from tidecast.core.users import Role, User
 
 Handler = Callable[[Request], Awaitable[Response]]
 VisitorPage = Callable[[Request, Visitor], Awaitable[Response]]
 UserPage = Callable[[Request, Visitor, User], Awaitable[Response]]
+
+log = logging.getLogger(__name__)
 
 
 class WebUI:
@@ -40,7 +43,9 @@ class WebUI:
         return fields
 
     def page(self, handler: VisitorPage) -> Handler:
-        """A page anyone the access switches let in may see; refusals render as pages."""
+        """A page anyone the access switches let in may see. Refusals render as pages with
+        the error's status; anything unexpected is logged and renders as a 500 page that
+        says nothing of its cause."""
 
         async def endpoint(request: Request) -> Response:
             try:
@@ -51,10 +56,14 @@ class WebUI:
                 return await handler(request, visitor)
             except Exception as exc:
                 if status_of(exc) == 500:
-                    raise
+                    log.error("web UI page failed: %s", request.url.path, exc_info=exc)
                 return self.pages.refused(request, visitor, exc)
 
         return endpoint
+
+    async def missing(self, request: Request, visitor: Visitor) -> Response:
+        """Any other path under /webui/: a page saying so, in the web UI's own look."""
+        raise NotFound("there is no such page")
 
     def signed_in(self, handler: UserPage) -> Handler:
         """A page for an account: signed-out browsers are sent to sign in first."""
