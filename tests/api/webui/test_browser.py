@@ -2,27 +2,97 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
 
+from tidecast.api.webui import watch
+from tidecast.core.playback import UNKNOWN_SESSION
 from tidecast.engine.torrent_reader import read_transport_file
+from tidecast.settings import Settings
 
 from .conftest import screenshots, sign_in
+from support.hls_origin import FileOrigin, file_origin, make_rendition
 from support.media import make_video
-from support.swarm import Seeder, Tracker, magnet
+from support.postgres import running_in_ci
+from support.swarm import Seeder, Tracker, magnet, seeding
 from support.tools import needs
 from support.torrents import make_torrent
 
 pytestmark = needs("chromium")
+
+# Chromium has native HLS; a browser without it (Firefox) is what this makes of the page.
+WITHOUT_NATIVE_HLS = """
+const canPlayType = HTMLMediaElement.prototype.canPlayType;
+HTMLMediaElement.prototype.canPlayType = function (type) {
+  return /mpegurl/i.test(type) ? "" : canPlayType.call(this, type);
+};
+"""
+
+# hls.js comes from scripts/build-webui (npm). Without it the test is skipped, except in CI,
+# where scripts/test builds it: there a missing file fails the test.
+needs_hls_js = pytest.mark.skipif(
+    not watch.HLS_JS.is_file() and not running_in_ci(),
+    reason="hls.js is not built: run scripts/build-webui",
+)
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """What a browser sees does not depend on the database: SQLite suffices."""
     return f"sqlite:///{tmp_path / 'tidecast.db'}"
+
+
+@pytest.fixture
+def make_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
+    """The suite's settings, with mpv as this host's player (``fake_mpv`` stands in)."""
+
+    def build(**overrides: object) -> Settings:
+        return make_settings(**{"players": ("mpv",), **overrides})
+
+    return build
+
+
+@pytest.fixture
+def fake_mpv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An ``mpv`` first on PATH that writes its arguments to the returned file (a real
+    player would open a window on the test machine)."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    record = tmp_path / "played.txt"
+    script = folder / "mpv"
+    script.write_text(f'#!/bin/sh\necho "$@" > {record}\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return record
+
+
+@pytest.fixture(scope="module")
+def hls_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FileOrigin]:
+    """A web server with an 8-second HLS rendition at ``master.m3u8``."""
+    with file_origin(make_rendition(tmp_path_factory.mktemp("hls"), seconds=8).root) as origin:
+        yield origin
+
+
+async def play(page: Page, content: str) -> None:
+    await page.get_by_label("Play").fill(content)
+    await page.get_by_role("button", name="Play", exact=True).click()
+    await expect(page.get_by_role("heading", name="Now playing")).to_be_visible()
+
+
+async def plays_past(page: Page, seconds: float, timeout: float = 30_000) -> None:
+    await page.wait_for_function(
+        "s => { const v = document.querySelector('video');"
+        " return !v.seeking && !v.paused && v.currentTime > s; }",
+        arg=seconds,
+        timeout=timeout,
+    )
 
 
 async def test_sign_in_with_errors_next_to_the_field_and_sign_out(page: Page) -> None:
@@ -116,3 +186,100 @@ async def test_a_magnet_plays_in_the_page_and_seeks(
     )
     position = await player.evaluate("v => v.currentTime")
     assert 20.5 < position < 29
+
+
+@needs_hls_js
+async def test_hls_plays_through_hls_js_where_the_browser_has_no_native_hls(
+    page: Page, hls_origin: FileOrigin, fake_mpv: Path
+) -> None:
+    assert watch.HLS_JS.is_file(), "hls.js is not built: run scripts/build-webui"
+    await page.add_init_script(WITHOUT_NATIVE_HLS)
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    workers: list[str] = []
+    page.on("worker", lambda worker: workers.append(worker.url))
+
+    await sign_in(page)
+    await play(page, hls_origin.url("master.m3u8"))
+    await plays_past(page, 2)
+    player = page.locator("video")
+    # Media Source Extensions fed by hls.js, whose transmuxer runs in its own worker file.
+    assert await player.evaluate("v => v.src.startsWith('blob:')")
+    assert await page.evaluate("() => typeof window.Hls === 'function'")
+    assert any(url.endswith("/webui/static/vendor/hls.worker.js") for url in workers), workers
+    url = await page.get_by_label("Playback URL for VLC, Kodi or mpv").input_value()
+    assert re.search(r"/ace/m/[0-9a-f]{40}/[0-9a-f]{32}\.m3u8$", url), url
+    await expect(page.locator("#hls-unsupported")).to_be_hidden()
+    assert not refused, refused
+    await screenshots(page, "watch-hls")
+
+    # This browser is on the host: it may open the stream in the host's player.
+    await page.get_by_role("button", name="Open in mpv").click()
+    await expect(page.locator("#player-opened")).to_have_text("Opened in mpv on this computer.")
+    for _ in range(100):
+        if fake_mpv.exists() and fake_mpv.read_text().strip():
+            break
+        await asyncio.sleep(0.05)
+    # The player is given a loopback URL of this very server, which answers it.
+    opened = fake_mpv.read_text().strip()
+    assert opened == re.sub(r"^http://[^/]+", page.url.split("/webui")[0], url)
+    playlist = await page.request.get(opened)
+    assert (await playlist.text()).startswith("#EXTM3U")
+
+
+async def test_hls_without_hls_js_says_to_open_it_in_a_player(
+    page: Page, hls_origin: FileOrigin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watch, "HLS_JS", tmp_path / "not-built.js")
+    await page.add_init_script(WITHOUT_NATIVE_HLS)
+    await sign_in(page)
+    await play(page, hls_origin.url("master.m3u8"))
+    await expect(page.locator("#hls-unsupported")).to_have_text(
+        "This browser cannot play this HLS stream in the page:"
+        " open the playback URL below in a player."
+    )
+    assert await page.evaluate("() => typeof window.Hls") == "undefined"
+    await screenshots(page, "watch-hls-unsupported")
+
+
+async def test_native_hls_plays_without_loading_hls_js(page: Page, hls_origin: FileOrigin) -> None:
+    await sign_in(page)
+    await play(page, hls_origin.url("master.m3u8"))
+    await plays_past(page, 2)
+    assert await page.evaluate("() => typeof window.Hls") == "undefined"
+    await expect(page.locator("#hls-unsupported")).to_be_hidden()
+
+
+async def test_seek_against_a_capped_seeder_then_stop(
+    page: Page, tmp_path: Path, tracker: Tracker
+) -> None:
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    video = make_video(folder / "clip.mp4", seconds=60, bframes=0, video_bitrate=300_000)
+    size = video.stat().st_size
+    torrent, root = make_torrent(
+        tmp_path / "seed", {"clip.mp4": video.read_bytes()}, trackers=[tracker.url]
+    )
+    infohash = read_transport_file(torrent).infohash
+    # About a quarter of a minute for the whole file: the seek point is not there in time
+    # unless tidecast asks for it first.
+    with seeding(torrent, root.parent, upload_limit=size // 25) as seeder:
+        await sign_in(page)
+        await play(page, magnet(infohash))
+        await plays_past(page, 1)
+        assert seeder.uploaded() < size * 0.6
+        player = page.locator("video")
+        await player.evaluate("v => { v.currentTime = 45; }")
+        await plays_past(page, 45.5, timeout=20_000)
+        assert seeder.uploaded() < size * 0.9, "the seek point came only with the rest"
+        position = await player.evaluate("v => v.currentTime")
+        assert 45.5 < position < 59
+
+        stat_url = await page.locator(".player").get_attribute("data-stat-url")
+        assert stat_url is not None
+        await page.get_by_role("button", name="Stop").click()
+        await expect(page.locator("#session-ended")).to_contain_text("Playback stopped.")
+        await expect(page.get_by_role("heading", name="Now playing")).to_be_hidden()
+        ended = await (await page.request.get(stat_url)).json()
+        assert ended["error"] == UNKNOWN_SESSION
+        await screenshots(page, "watch-stopped")

@@ -1,5 +1,6 @@
-// The watch page: poll the session's stat URL while the page is open, and copy its
-// playback URL. Without JavaScript the video still plays and the URL can be selected.
+// The watch page: play HLS through hls.js where the browser has no native HLS, poll the
+// session's stat URL while the page is open, and copy its playback URL. Without
+// JavaScript the video still plays (HLS only natively) and the URL can be selected.
 "use strict";
 
 (function () {
@@ -52,5 +53,39 @@
     });
   }
   url.addEventListener("focus", () => url.select());
+
+  const video = document.getElementById("video");
+  if (video.dataset.hls !== undefined && !video.canPlayType("application/vnd.apple.mpegurl")) {
+    playWithHlsJs(video);
+  }
   poll();
+
+  // hls.js is served from this origin (scripts/build-webui) and loaded only when needed;
+  // its worker comes from a file too, as the page's CSP allows no blob: worker.
+  function playWithHlsJs(video) {
+    const source = video.getAttribute("src");
+    video.removeAttribute("src");  // the element cannot play the playlist itself
+    video.load();
+    if (!video.dataset.hlsJs) return cannotPlay();
+    const script = document.createElement("script");
+    script.src = video.dataset.hlsJs;
+    script.addEventListener("error", cannotPlay);
+    script.addEventListener("load", () => {
+      if (!window.Hls || !window.Hls.isSupported()) return cannotPlay();
+      const hls = new window.Hls({ workerPath: video.dataset.hlsWorker });
+      hls.on(window.Hls.Events.ERROR, (event, data) => {
+        if (data.fatal) {
+          hls.destroy();
+          cannotPlay();
+        }
+      });
+      hls.loadSource(source);
+      hls.attachMedia(video);
+    });
+    document.head.append(script);
+  }
+
+  function cannotPlay() {
+    document.getElementById("hls-unsupported").hidden = false;
+  }
 })();
