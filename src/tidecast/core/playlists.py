@@ -149,6 +149,8 @@ class ItemChanges:
     is_favorite: bool | None = None
     tags: list[str] | None = None
     logo_file: str | None = None
+    category: str | None = None
+    """The new category; an empty string removes it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +201,8 @@ class PlaylistService:
                 values["tags"] = changes.tags
             if changes.logo_file is not None:
                 values["logo_file"] = changes.logo_file
+            if changes.category is not None:
+                values["category"] = changes.category.strip() or None
             await playlist_repo.update_values(conn, [item_id], values)
 
     async def delete_items(self, item_ids: Sequence[int], owner: str | None) -> None:
