@@ -407,6 +407,19 @@ class AccountService:
             if not self.security_code.consume(security_code, address):
                 raise AccessDenied("wrong security code", reason="wrong_security_code")
             values["type"] = int(Role.OPERATOR)
+        return await self._open(user, values, kind=kind, device=device)
+
+    async def open_session(
+        self, user: User, *, kind: str = COMMAND_KIND, device: str | None = None
+    ) -> Session:
+        """A login token for an account whose password was checked (:meth:`authenticate`)
+        and that passed whatever else its surface asks (e.g. a two-factor code); the login
+        is recorded as :meth:`login` records it."""
+        return await self._open(user, {"last_login_at": int(time.time())}, kind=kind, device=device)
+
+    async def _open(
+        self, user: User, values: dict[str, Any], *, kind: str, device: str | None
+    ) -> Session:
         assert user.id is not None
         async with self._db.write() as conn:
             await users_repo.update_values(conn, user.id, values)
@@ -415,7 +428,7 @@ class AccountService:
         token = await self._tokens.issue(kind, str(user.id), device=device)
         return Session(user, token)
 
-    async def login_guest(self, name: str | None) -> Session:
+    async def login_guest(self, name: str | None, *, kind: str = COMMAND_KIND) -> Session:
         if not self._policy.allow_guest_login:
             raise FeatureClosed("guest logins are disabled", reason="guests_not_allowed")
         now = int(time.time())
@@ -446,7 +459,7 @@ class AccountService:
         self._forget(guest.id)
         # A reused guest account starts afresh: the previous guest's tokens end.
         await self._tokens.revoke_owner(str(guest.id))
-        token = await self._tokens.issue(COMMAND_KIND, str(guest.id))
+        token = await self._tokens.issue(kind, str(guest.id))
         return Session(UserRow(**{**_fields(guest), "last_login_at": now}), token)
 
     async def user_for_token(self, token: str | None, kinds: set[str]) -> User:
@@ -484,11 +497,11 @@ class AccountService:
         self._changes += 1
         self._recent.pop(user_id, None)
 
-    async def new_session(self, user: User) -> Session:
+    async def new_session(self, user: User, *, kind: str = COMMAND_KIND) -> Session:
         """A fresh login token for an account that proved itself another way (e.g. it just
         changed its password, which ends its other sessions)."""
         assert user.id is not None
-        return Session(user, await self._tokens.issue(COMMAND_KIND, str(user.id)))
+        return Session(user, await self._tokens.issue(kind, str(user.id)))
 
     async def logout(self, token: str) -> None:
         await self._tokens.revoke(token)

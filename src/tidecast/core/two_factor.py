@@ -67,6 +67,17 @@ class TwoFactor:
             )
         return Enrolment(secret, totp.provisioning_uri(secret, user.login, self._issuer))
 
+    async def enrolment(self, user: User) -> Enrolment | None:
+        """The enrolment :meth:`begin` started and nobody confirmed yet (its secret and URI,
+        to show again until it is confirmed); None while two-factor is on or never begun."""
+        assert user.id is not None
+        async with self._db.read() as conn:
+            row = await two_factor_repo.of_user(conn, user.id)
+        if row is None or row.enabled or not row.secret_encrypted:
+            return None
+        secret = self._secret.decrypt(row.secret_encrypted)
+        return Enrolment(secret, totp.provisioning_uri(secret, user.login, self._issuer))
+
     async def confirm(self, user: User, code: object, *, address: str | None) -> list[str]:
         """Turn two-factor on with a code of the secret from :meth:`begin`; the recovery
         codes, which are shown only now."""

@@ -6,6 +6,11 @@ carries a CSRF token derived from the cookie it rides with (an HMAC under a key 
 from the instance secret), so the token is per session, needs no storage and is checked
 in constant time. Before sign-in a random pre-session cookie plays the session's part,
 so the sign-in form is protected too.
+
+An account with two-factor on signs in in two steps. Between them the browser holds a
+pending cookie: the account's id and an expiry, signed (HMAC) together with the
+pre-session it was issued to, so it proves "this browser gave this account's password
+a moment ago" and nothing more. It is no session: no page but the code form accepts it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -27,6 +33,9 @@ from tidecast.core.users import User
 
 SESSION_COOKIE = "tidecast_session"
 PRESESSION_COOKIE = "tidecast_presession"
+PENDING_COOKIE = "tidecast_pending"
+PENDING_SECONDS = 300
+"""How long the two-factor step may wait for its code after the password checked out."""
 CSRF_FIELD = "csrf_token"
 _MAX_COOKIE = 256
 """A longer cookie is no token of ours; it is ignored unread."""
@@ -51,6 +60,7 @@ class WebSessions:
         self._services = services
         self._accounts = services.accounts
         self._key = services.secret.derive("webui-csrf")
+        self._pending_key = services.secret.derive("webui-pending")
         lifetime = services.settings.token_lifetime_seconds
         self._max_age = lifetime if lifetime > 0 else None
 
@@ -91,16 +101,49 @@ class WebSessions:
             _set(request, response, PRESESSION_COOKIE, visitor.new_presession, None)
 
     def sign_in(self, request: Request, response: Response, token: str) -> None:
+        """Set the session cookie (and end any pending two-factor step)."""
         _set(request, response, SESSION_COOKIE, token, self._max_age)
+        if PENDING_COOKIE in request.cookies:
+            _delete(request, response, PENDING_COOKIE)
 
     def sign_out(self, request: Request, response: Response) -> None:
-        response.delete_cookie(
-            SESSION_COOKIE,
-            path="/webui",
-            secure=request.url.scheme == "https",
-            httponly=True,
-            samesite="lax",
-        )
+        _delete(request, response, SESSION_COOKIE)
+
+    def hold_pending(
+        self, request: Request, response: Response, visitor: Visitor, user_id: int
+    ) -> None:
+        """Remember, for :data:`PENDING_SECONDS`, that this browser (its pre-session) gave
+        the password of account ``user_id``; the second step reads it with
+        :meth:`pending_user_id`."""
+        expires = int(time.time()) + PENDING_SECONDS
+        value = f"{user_id}.{expires}.{self._pending_mac(visitor, user_id, expires)}"
+        _set(request, response, PENDING_COOKIE, value, PENDING_SECONDS)
+
+    def pending_user_id(self, request: Request, visitor: Visitor) -> int | None:
+        """The account whose password this browser gave, if that was within
+        :data:`PENDING_SECONDS` and under its current pre-session; None otherwise (also
+        once signed in: a pending cookie is never a second way into a session)."""
+        value = _cookie(request, PENDING_COOKIE)
+        if value is None or visitor.user is not None or visitor.new_presession is not None:
+            return None
+        user_id, _, rest = value.partition(".")
+        expires, _, mac = rest.partition(".")
+        if not (user_id.isdecimal() and expires.isdecimal()) or len(user_id) > 18:
+            return None
+        wanted = self._pending_mac(visitor, int(user_id), int(expires))
+        if not hmac.compare_digest(mac.encode(), wanted.encode()):
+            return None
+        if int(expires) < time.time():
+            return None
+        return int(user_id)
+
+    def drop_pending(self, request: Request, response: Response) -> None:
+        _delete(request, response, PENDING_COOKIE)
+
+    def _pending_mac(self, visitor: Visitor, user_id: int, expires: int) -> str:
+        # The visitor's CSRF token stands for its pre-session (it is an HMAC of it).
+        message = f"pending:{user_id}:{expires}:{visitor.csrf_token}".encode()
+        return hmac.new(self._pending_key, message, hashlib.sha256).hexdigest()
 
     def _csrf_for(self, purpose: str, base: str) -> str:
         message = f"{purpose}:{base}".encode()
@@ -119,6 +162,16 @@ def _set(request: Request, response: Response, name: str, value: str, max_age: i
         name,
         value,
         max_age=max_age,
+        path="/webui",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def _delete(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(
+        name,
         path="/webui",
         secure=request.url.scheme == "https",
         httponly=True,
