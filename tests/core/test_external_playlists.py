@@ -626,3 +626,50 @@ async def test_unknown_ids_are_not_found(stack: Stack) -> None:
         await stack.external.update(42)
     with pytest.raises(NotFound):
         await stack.external.delete(42)
+
+
+async def test_an_owner_reaches_only_its_own_playlists(stack: Stack, upstream: Upstream) -> None:
+    url = upstream.serve("/list.m3u", m3u(("One", 1)))
+    mine = await add(stack, url, update_now=False, name="Mine")
+    theirs = await stack.external.add(
+        OTHER,
+        type="content",
+        category="tv",
+        name="Theirs",
+        url=url,
+        update_interval=86400,
+        update_now=False,
+        caller_is_local=True,
+    )
+    edit: dict[str, Any] = {
+        "category": "hacked",
+        "name": "Hacked",
+        "update_interval": 3600,
+        "login": None,
+        "password": None,
+        "caller_is_local": True,
+    }
+
+    listed = await stack.external.get(None, viewer=OWNER, owner=OWNER)
+    assert [p.name for p in listed] == ["Mine"]
+    assert [p.id for p in await stack.external.get(mine, viewer=OWNER, owner=OWNER)] == [mine]
+    with pytest.raises(NotFound):
+        await stack.external.get(theirs, viewer=OWNER, owner=OWNER)
+    with pytest.raises(NotFound):
+        await stack.external.edit(theirs, owner=OWNER, **edit)
+    with pytest.raises(NotFound):
+        await stack.external.update(theirs, owner=OWNER)
+    with pytest.raises(NotFound):
+        await stack.external.delete(theirs, owner=OWNER)
+    untouched = await stack.one(theirs, viewer=OTHER)
+    assert (untouched.name, untouched.last_update) == ("Theirs", None)
+    assert upstream.hits.get("/list.m3u") is None
+
+    # Their own calls, and calls naming no owner (the engine API's), reach it.
+    await stack.external.edit(theirs, owner=OTHER, **{**edit, "name": "Renamed"})
+    await stack.external.update(theirs, owner=OTHER)
+    assert (await stack.one(theirs, viewer=OTHER)).name == "Renamed"
+    await stack.external.update(mine)
+    await stack.external.delete(theirs, owner=OTHER)
+    await stack.external.delete(mine)
+    assert await stack.external.get(None, viewer=OWNER) == []

@@ -17,6 +17,9 @@ Contract (seed 000, ``external_playlist_*``, ``update_all_external_playlists``,
   last added or edited the playlist (``allow_private``), never by who triggers the update.
 - The Basic-auth password is stored encrypted with the instance secret, shown in clear
   only to the playlist's owner, and never logged or put in an error message.
+- ``get``, ``edit``, ``update`` and ``delete`` take an optional ``owner``: given, another
+  owner's playlist is "not found" (and ``get`` lists the owner's only); omitted, every
+  playlist is in reach, as for the engine API's single instance owner.
 """
 
 from __future__ import annotations
@@ -162,6 +165,7 @@ class ExternalPlaylistService:
         login: str | None,
         password: str | None,
         caller_is_local: bool,
+        owner: str | None = None,
     ) -> None:
         """Change a playlist; ``None`` leaves login or password as they are, "" clears."""
         category = _text(category, "category")
@@ -180,44 +184,41 @@ class ExternalPlaylistService:
         if password is not None:
             values["password_encrypted"] = self._secret.encrypt(password)
         async with self._db.write() as conn:
-            row = await external_repo.get(conn, playlist_id)
-            if row is None:
-                raise _not_found(playlist_id)
+            row = _owned(await external_repo.get(conn, playlist_id), playlist_id, owner)
             if row.last_update is not None:
                 values["next_update"] = row.last_update + interval
             else:
                 values["next_update"] = min(row.next_update, row.created_at + interval)
             await external_repo.update_values(conn, playlist_id, values)
 
-    async def get(self, playlist_id: int | None, *, viewer: str) -> list[ExternalPlaylist]:
+    async def get(
+        self, playlist_id: int | None, *, viewer: str, owner: str | None = None
+    ) -> list[ExternalPlaylist]:
         """One playlist (NotFound if unknown) or all of them, as ``viewer`` may see them."""
         async with self._db.read() as conn:
             if playlist_id is None:
-                rows = await external_repo.list_all(conn)
+                owned_by = check_owner(owner) if owner is not None else None
+                rows = await external_repo.list_all(conn, owned_by)
             else:
-                row = await external_repo.get(conn, playlist_id)
-                if row is None:
-                    raise _not_found(playlist_id)
-                rows = [row]
+                rows = [_owned(await external_repo.get(conn, playlist_id), playlist_id, owner)]
         viewer = check_owner(viewer)
         return [self._view(row, viewer) for row in rows]
 
-    async def delete(self, playlist_id: int) -> None:
+    async def delete(self, playlist_id: int, *, owner: str | None = None) -> None:
         """Delete a playlist and every item it imported (waits for a running update)."""
         async with self._lock(playlist_id):
             async with self._db.write() as conn:
+                _owned(await external_repo.get(conn, playlist_id), playlist_id, owner)
                 deleted = await external_repo.delete_with_items(conn, playlist_id)
             if not deleted:
                 raise _not_found(playlist_id)
         self._locks.pop(playlist_id, None)
 
-    async def update(self, playlist_id: int) -> ImportSummary:
+    async def update(self, playlist_id: int, *, owner: str | None = None) -> ImportSummary:
         """Fetch and reconcile now; a failure is recorded in ``last_error`` and raised."""
         async with self._lock(playlist_id):
             async with self._db.read() as conn:
-                row = await external_repo.get(conn, playlist_id)
-            if row is None:
-                raise _not_found(playlist_id)
+                row = _owned(await external_repo.get(conn, playlist_id), playlist_id, owner)
             return await self._update_locked(row)
 
     async def update_all(self, owner: str) -> int:
@@ -475,6 +476,15 @@ def _masked_url(url: str) -> str:
 def _header_epg_sources(path: Path) -> list[str]:
     with path.open("rb") as binary:
         return list(read_header(iter_text_lines(binary)).epg_sources)
+
+
+def _owned(
+    row: ExternalPlaylistRow | None, playlist_id: int, owner: str | None
+) -> ExternalPlaylistRow:
+    """``row`` if it exists and, when ``owner`` is given, is that owner's."""
+    if row is None or (owner is not None and row.owner != check_owner(owner)):
+        raise _not_found(playlist_id)
+    return row
 
 
 def _not_found(playlist_id: int) -> NotFound:

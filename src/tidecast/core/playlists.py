@@ -13,6 +13,8 @@ Semantics (seed 000, ``playlist_*``):
   ``display_title``, so a refresh of an external playlist never loses a rename.
 - ``hash`` identifies the content (transport type and locator); ``hash_v2`` the content
   as titled in this playlist (hash + title + file index). Both are 32-hex MD5 digests.
+  Editing the content derives them again as adding does; neither refuses content the
+  playlist already has (only an import skips those).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tidecast.core.content_refs import normalize_content_id, normalize_infohash
-from tidecast.core.errors import InvalidInput, ItemLocked, MissingParameter, NotFound
+from tidecast.core.errors import Conflict, InvalidInput, ItemLocked, MissingParameter, NotFound
 from tidecast.storage import playlist_repo
 from tidecast.storage.database import Connection, Database
 from tidecast.storage.playlist_repo import ItemFilter, ItemRow
@@ -34,6 +36,12 @@ __all__ = ["ItemFilter", "PlaylistItem"]
 
 NO_OWNER = "_no_owner_"
 MAX_TEXT = 10_000
+_CONTENT_COLUMNS = (
+    *("content_id", "infohash", "url", "hls_manifest_url", "dash_manifest_url", "video_url"),
+    *("file_index", "transport_type", "hash", "hash_v2", "is_live", "content_type"),
+)
+"""What a new content replaces: every locator (unset ones are cleared) and what derives
+from them; the liveness too, found by analysing the new content."""
 
 
 def content_type_of(is_live: int) -> str:
@@ -151,12 +159,22 @@ class ItemChanges:
     logo_file: str | None = None
     category: str | None = None
     """The new category; an empty string removes it."""
+    content: NewItem | None = None
+    """The new content: only its locators, ``file_index`` and ``is_live`` count."""
 
 
 @dataclass(frozen=True, slots=True)
 class PlaylistPage:
     total_items: int
     items: list[ItemRow]
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """What an owner's items (the trash left out) are filed under, sorted case-blind."""
+
+    categories: list[str]
+    tags: list[str]
 
 
 def check_owner(owner: str | None) -> str:
@@ -203,6 +221,8 @@ class PlaylistService:
                 values["logo_file"] = changes.logo_file
             if changes.category is not None:
                 values["category"] = changes.category.strip() or None
+            if changes.content is not None:
+                values.update(_content_values(item, changes.content))
             await playlist_repo.update_values(conn, [item_id], values)
 
     async def delete_items(self, item_ids: Sequence[int], owner: str | None) -> None:
@@ -228,6 +248,14 @@ class PlaylistService:
             total = await playlist_repo.count_items(conn, flt)
             items = await playlist_repo.list_items(conn, flt)
         return PlaylistPage(total, items)
+
+    async def facets(self, owner: str) -> Facets:
+        """The owner's distinct categories and tags, computed by the database."""
+        owner = check_owner(owner)
+        async with self._db.read() as conn:
+            categories = await playlist_repo.categories(conn, owner)
+            tags = await playlist_repo.tags(conn, owner)
+        return Facets(sorted(categories, key=str.casefold), sorted(tags, key=str.casefold))
 
     async def clear_trash(self, owner: str) -> int:
         async with self._db.write() as conn:
@@ -295,6 +323,21 @@ class PlaylistService:
         if missing:
             raise NotFound(f"playlist item(s) not found: {', '.join(map(str, missing))}")
         return items
+
+
+def _content_values(item: ItemRow, content: NewItem) -> dict[str, object]:
+    """The columns a content change sets: derived as ``add_item`` derives them, from the
+    item's own (source) title; nothing if the item already plays this content."""
+    if item.external_playlist_id is not None:
+        # Its playlist's next refresh would not find it by hash_v2 and put the old back.
+        raise Conflict(
+            "an external playlist's item plays what that playlist says: edit the playlist",
+            field="content",
+        )
+    row = replace(content, title=item.title).to_row(item.owner, item.updated_at)
+    if row.hash_v2 == item.hash_v2:
+        return {}  # the same content: what analysing it found still holds
+    return {name: getattr(row, name) for name in _CONTENT_COLUMNS}
 
 
 def _refuse_locked(items: Sequence[ItemRow]) -> None:

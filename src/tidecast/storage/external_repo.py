@@ -59,8 +59,11 @@ async def get(conn: AsyncConnection, playlist_id: int) -> ExternalPlaylistRow | 
     return _from_row(row) if row is not None else None
 
 
-async def list_all(conn: AsyncConnection) -> list[ExternalPlaylistRow]:
+async def list_all(conn: AsyncConnection, owner: str | None = None) -> list[ExternalPlaylistRow]:
+    """Every playlist, or the owner's only, oldest first."""
     query = select(external_playlists).order_by(external_playlists.c.id)
+    if owner is not None:
+        query = query.where(external_playlists.c.owner == owner)
     return [_from_row(row) for row in await conn.execute(query)]
 
 

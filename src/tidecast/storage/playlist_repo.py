@@ -1,4 +1,9 @@
-"""Playlist items in the database: typed rows in, typed rows out."""
+"""Playlist items in the database: typed rows in, typed rows out.
+
+``tags`` is a JSON list of strings (``json`` on PostgreSQL, text on SQLite). It is read
+element by element with each dialect's JSON table function (:func:`_tag_values`), so a
+tag filter matches whole tags only and the distinct tags are computed in the database.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, func, or_, select, true, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import TableValuedAlias
 
 from tidecast.storage.tables import playlist_favorites, playlist_items
 
@@ -86,6 +92,8 @@ class ItemFilter:
     viewer: int = 0
     deleted: bool = False
     category: str | None = None
+    tag: str | None = None
+    """Only items carrying this tag (the whole tag, case as stored)."""
     search: str | None = None
     favorites_only: bool = False
     external_playlist_id: int | None = None
@@ -93,11 +101,22 @@ class ItemFilter:
     limit: int | None = None
 
 
-def _filtered(query: Select[Any], flt: ItemFilter) -> Select[Any]:
+def _tag_values(conn: AsyncConnection) -> TableValuedAlias:
+    """The tags of the ``playlist_items`` row in scope, one row each (column ``value``)."""
+    tags = playlist_items.c.tags
+    if conn.dialect.name == "postgresql":
+        return func.json_array_elements_text(tags).table_valued("value")
+    return func.json_each(tags).table_valued("value")
+
+
+def _filtered(conn: AsyncConnection, query: Select[Any], flt: ItemFilter) -> Select[Any]:
     c = playlist_items.c
     query = query.where(c.owner == flt.owner, c.is_deleted == flt.deleted)
     if flt.category is not None:
         query = query.where(c.category == flt.category)
+    if flt.tag is not None:
+        tag = _tag_values(conn)
+        query = query.where(exists(select(tag.c.value).where(tag.c.value == flt.tag)))
     if flt.favorites_only:
         f = playlist_favorites.c
         query = query.where(exists().where(f.item_id == c.id, f.user_id == flt.viewer))
@@ -192,7 +211,7 @@ async def find_by_title(conn: AsyncConnection, title: str) -> ItemRow | None:
 
 
 async def list_items(conn: AsyncConnection, flt: ItemFilter) -> list[ItemRow]:
-    query = _filtered(select(playlist_items, _favorite_of(flt.viewer)), flt).order_by(
+    query = _filtered(conn, select(playlist_items, _favorite_of(flt.viewer)), flt).order_by(
         playlist_items.c.id
     )
     if flt.offset:
@@ -203,8 +222,34 @@ async def list_items(conn: AsyncConnection, flt: ItemFilter) -> list[ItemRow]:
 
 
 async def count_items(conn: AsyncConnection, flt: ItemFilter) -> int:
-    query = _filtered(select(func.count()).select_from(playlist_items), flt)
+    query = _filtered(conn, select(func.count()).select_from(playlist_items), flt)
     return int((await conn.execute(query)).scalar_one())
+
+
+async def categories(conn: AsyncConnection, owner: str) -> list[str]:
+    """The distinct non-empty categories of the owner's items outside the trash."""
+    c = playlist_items.c
+    query = (
+        select(c.category)
+        .distinct()
+        .where(c.owner == owner, c.is_deleted.is_(False), c.category.is_not(None))
+        .where(c.category != "")
+    )
+    return [value for (value,) in await conn.execute(query)]
+
+
+async def tags(conn: AsyncConnection, owner: str) -> list[str]:
+    """The distinct non-empty tags of the owner's items outside the trash."""
+    c = playlist_items.c
+    tag = _tag_values(conn)
+    query = (
+        select(tag.c.value)
+        .distinct()
+        .select_from(playlist_items)
+        .join(tag, true())
+        .where(c.owner == owner, c.is_deleted.is_(False), tag.c.value != "")
+    )
+    return [value for (value,) in await conn.execute(query)]
 
 
 async def hashes_v2(conn: AsyncConnection, owner: str) -> set[str]:

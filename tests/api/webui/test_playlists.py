@@ -10,6 +10,7 @@ import io
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -232,6 +233,65 @@ async def test_editing_an_item(client: httpx.AsyncClient, services: Services, to
         None,
         ["b", "c"],
     )
+
+
+async def test_editing_an_items_content(
+    client: httpx.AsyncClient, services: Services, token: str
+) -> None:
+    item_id = await add(services, "alice", "Channel", category="News", tags=["hd"])
+    form = await client.get(f"/webui/playlist/item/{item_id}/edit")
+    assert f'value="{hashlib.sha1(b"Channel").hexdigest()}"' in form.text  # the content box
+    fields = {"csrf_token": token, "title": "Channel", "category": "News", "tags": "hd"}
+
+    bad = {**fields, "content": "ftp://example.com/x"}
+    reply = await client.post(f"/webui/playlist/item/{item_id}/edit", data=bad, files=NO_FILE)
+    assert reply.status_code == 400
+    assert 'id="content-error">This is not a magnet' in reply.text
+    assert 'value="ftp://example.com/x"' in reply.text  # kept as typed
+    assert (await item(services, item_id)).infohash == hashlib.sha1(b"Channel").hexdigest()
+
+    url = "https://cdn.example/live/index.m3u8"
+    reply = await client.post(
+        f"/webui/playlist/item/{item_id}/edit", data={**fields, "content": url}, files=NO_FILE
+    )
+    assert reply.status_code == 303
+    stored = await item(services, item_id)
+    assert (stored.transport_type, stored.hls_manifest_url, stored.infohash) == ("hls", url, None)
+    assert (stored.title, stored.display_title, stored.category, stored.tags) == (
+        "Channel",
+        None,
+        "News",
+        ["hd"],
+    )
+    listed = await client.get("/webui/playlist")
+    assert f"/webui/watch?content={quote(url, safe='')}" in listed.text
+
+    # An external playlist's item shows what it plays, without a box to change it.
+    external = await services.external.add(
+        "alice",
+        type="broadcast",
+        category="TV",
+        name="List",
+        url="http://127.0.0.1:9/list.m3u",
+        update_interval=3600,
+        update_now=False,
+        caller_is_local=True,
+    )
+    imported = await services.playlists.add_item(
+        "alice", NewItem(title="Imported", infohash=IH, external_playlist_id=external)
+    )
+    form = await client.get(f"/webui/playlist/item/{imported}/edit")
+    assert 'id="content"' not in form.text
+    assert "comes from an external playlist" in form.text
+    renamed = {**fields, "title": "Renamed"}
+    reply = await client.post(f"/webui/playlist/item/{imported}/edit", data=renamed, files=NO_FILE)
+    assert reply.status_code == 303
+    assert (await item(services, imported)).display_title == "Renamed"
+    forced = {**fields, "content": url}
+    reply = await client.post(f"/webui/playlist/item/{imported}/edit", data=forced, files=NO_FILE)
+    assert reply.status_code == 409
+    assert "an external playlist&#39;s item plays what that playlist says" in reply.text
+    assert (await item(services, imported)).infohash == IH
 
 
 async def test_favorite_lock_and_enable(

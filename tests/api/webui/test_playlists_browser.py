@@ -172,3 +172,30 @@ async def test_adding_an_item_shows_errors_next_to_the_field(
     await expect(page.locator("#page-notice")).to_have_text("The item was added.")
     await expect(page.get_by_role("cell", name="Big Buck Bunny", exact=True)).to_be_visible()
     await expect(page.get_by_role("link", name="#hd")).to_be_visible()
+
+
+async def test_editing_an_items_content(page: Page, live: tuple[str, Services]) -> None:
+    services = live[1]
+    await services.playlists.add_item(
+        "alice", NewItem(title="Channel One", infohash=_infohash("Channel One"), tags=["hd"])
+    )
+    await sign_in(page)
+    await expect(page).to_have_url(re.compile(r"/webui/watch$"))
+    await page.goto("/webui/playlist")
+    await page.get_by_role("link", name="Edit Channel One").click()
+    content = page.get_by_label("Content")
+    await expect(content).to_have_value(_infohash("Channel One"))
+
+    await content.fill("gopher://example.com/nothing")
+    await page.get_by_role("button", name="Save", exact=True).click()
+    await expect(content).to_have_attribute("aria-invalid", "true")
+    await expect(content).to_have_accessible_description(re.compile("This is not a magnet"))
+
+    url = "https://cdn.example/live/index.m3u8"
+    await content.fill(url)
+    await page.get_by_role("button", name="Save", exact=True).click()
+    await expect(page.locator("#page-notice")).to_have_text("The item was saved.")
+    row = page.locator("tr", has_text="Channel One")
+    await expect(row.locator("code.ref")).to_have_attribute("title", url)
+    await expect(row.get_by_text("HLS", exact=True)).to_be_visible()
+    await expect(row.get_by_role("link", name="#hd")).to_be_visible()

@@ -1,9 +1,9 @@
 """External playlists in the web UI: the account's list, adding one, updating one now and
 removing one (with the items it brought).
 
-The core's ExternalPlaylistService lists every owner's playlists and acts on any id, so
-this page keeps to the account's own: another account's playlist is "not found". An
-update started here runs as a task, followed on the task page like an import.
+Every call names the account as the owner, so the core keeps the page to the account's
+own playlists: another account's is "not found". An update started here runs as a task,
+followed on the task page like an import.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from tidecast.api.webui.playlist_imports import task_path
 from tidecast.api.webui.playlist_listing import NOTICES, owner_of, with_notice
 from tidecast.api.webui.sessions import Visitor
 from tidecast.api.webui.ui import WebUI
-from tidecast.core.errors import NotFound
 from tidecast.core.external_playlists import MAX_UPDATE_INTERVAL, ExternalPlaylist
 from tidecast.core.services import Services
 from tidecast.core.tasks import Progress
@@ -136,29 +135,24 @@ class ExternalPages:
     async def update(self, request: Request, visitor: Visitor, user: User) -> Response:
         """Start fetching the playlist now, as a task; the browser follows it."""
         await self._ui.form(request, visitor)
-        playlist = await self._owned(request, user)
-        external = self._services.external
+        playlist_id: int = request.path_params["playlist_id"]
+        owner, external = owner_of(user), self._services.external
+        # Checked before the task starts, so another's playlist is a 404, not a failed task.
+        await external.get(playlist_id, viewer=owner, owner=owner)
 
         async def work(progress: Progress) -> dict[str, Any]:
             progress(0)
-            return (await external.update(playlist.id)).as_result()
+            return (await external.update(playlist_id, owner=owner)).as_result()
 
-        task_id = await self._services.tasks.start("external_playlist_update", owner_of(user), work)
+        task_id = await self._services.tasks.start("external_playlist_update", owner, work)
         return see_other(task_path(task_id))
 
     async def remove(self, request: Request, visitor: Visitor, user: User) -> Response:
         await self._ui.form(request, visitor)
-        playlist = await self._owned(request, user)
-        await self._services.external.delete(playlist.id)
+        await self._services.external.delete(
+            request.path_params["playlist_id"], owner=owner_of(user)
+        )
         return see_other(with_notice(EXTERNAL_PATH, "external-removed"))
-
-    async def _owned(self, request: Request, user: User) -> ExternalPlaylist:
-        playlist_id: int = request.path_params["playlist_id"]
-        owner = owner_of(user)
-        found = await self._services.external.get(playlist_id, viewer=owner)
-        if not found or found[0].owner != owner:
-            raise NotFound(f"external playlist {playlist_id} not found")
-        return found[0]
 
     def _check(self, form: dict[str, str]) -> dict[str, str]:
         """What the form itself can tell is wrong; the core checks the rest (the URL's
@@ -195,9 +189,9 @@ class ExternalPages:
         status: int = 200,
     ) -> Response:
         owner = owner_of(user)
-        playlists = await self._services.external.get(None, viewer=owner)
+        playlists = await self._services.external.get(None, viewer=owner, owner=owner)
         now = int(time.time())
-        views = [external_view(p, now) for p in playlists if p.owner == owner]
+        views = [external_view(p, now) for p in playlists]
         return self._ui.pages.render(
             request,
             visitor,

@@ -2,9 +2,9 @@
 next to its field. A form with an error changes nothing (an icon is stored only once
 everything else checked out).
 
-The form is multipart because it may carry an icon. What the core lets an edit change
-is the title (as the display title, so an external playlist's refresh keeps it), the
-category, the tags and the icon; the content reference is fixed once added.
+The form is multipart because it may carry an icon. An edit changes the title (as the
+display title, so an external playlist's refresh keeps it), the category, the tags, the
+icon and the content, except an external playlist's item's, which its playlist sets.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from tidecast.api.webui.pages import see_other, status_of
 from tidecast.api.webui.playlist_listing import (
     LIST_PATH,
     ItemView,
-    facets,
     owner_of,
     view_of,
     with_notice,
@@ -170,8 +169,15 @@ class ItemForms:
         )
         view = view_of(item)
         form = ItemForm.of(fields)
-        form.content = view.reference
+        if "content" not in fields:  # not on the form of an external playlist's item
+            form.content = view.reference
         errors: dict[str, str] = {}
+        ref: ContentRef | None = None
+        if form.content != view.reference:
+            try:
+                ref = reference_of(form.content)
+            except (InvalidInput, UnsupportedContent) as exc:
+                errors["content"] = exc.message
         tags = check_common(form, errors)
         if errors:
             return await self._render(request, visitor, user, form, errors, view)
@@ -183,6 +189,7 @@ class ItemForms:
             tags=tags if tags != list(view.tags) else None,
         )
         try:
+            changes.content = new_item(ref, form, tags) if ref is not None else None
             changes.logo_file = await self._store_logo(logo)
             await self._services.playlists.update_item(view.id, changes)
         except Exception as exc:
@@ -231,7 +238,7 @@ class ItemForms:
             raise exc
         field = getattr(exc, "field", None)
         name = _FIELD_OF.get(field or "", "content" if field else None)
-        if name is None or (view is not None and name == "content"):
+        if name is None or (name == "content" and view is not None and view.external):
             return await self._render(request, visitor, user, form, {}, view, str(exc), status)
         return await self._render(
             request, visitor, user, form, {name: str(exc)}, view, None, status
@@ -248,7 +255,7 @@ class ItemForms:
         form_error: str | None = None,
         status: int | None = None,
     ) -> Response:
-        categories, tags = await facets(self._services.playlists, user)
+        facets = await self._services.playlists.facets(owner_of(user))
         return self._ui.pages.render(
             request,
             visitor,
@@ -258,6 +265,6 @@ class ItemForms:
             errors=errors,
             form_error=form_error,
             item=view,
-            categories=categories,
-            known_tags=tags,
+            categories=facets.categories,
+            known_tags=facets.tags,
         )

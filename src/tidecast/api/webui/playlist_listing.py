@@ -9,7 +9,7 @@ as the engine API's favorites are those of the account signed in there.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from starlette.datastructures import QueryParams
@@ -132,6 +132,8 @@ class ItemView:
     locked: bool
     has_icon: bool
     watch_url: str | None
+    external: bool
+    """Kept by an external playlist, which says what it plays."""
 
 
 def reference_of(item: PlaylistItem) -> tuple[str, str]:
@@ -166,6 +168,7 @@ def view_of(item: PlaylistItem) -> ItemView:
         locked=item.locked,
         has_icon=bool(item.logo_file or item.tvg_logo or item.poster),
         watch_url=f"/webui/watch?{urlencode({'content': reference})}" if playable else None,
+        external=item.external_playlist_id is not None,
     )
 
 
@@ -180,43 +183,24 @@ class Listing:
     tags: list[str]
 
 
-async def facets(playlists: PlaylistService, user: User) -> tuple[list[str], list[str]]:
-    """The categories and the tags of the account's items (the trash left out), sorted.
-
-    The core has no query for them, so every item is read: fine for a person's playlist,
-    a cost to move into the core if playlists of tens of thousands of items are common.
-    """
-    flt = ItemFilter(owner=owner_of(user), viewer=viewer_of(user))
-    every = (await playlists.page(flt)).items
-    categories = {item.category for item in every if item.category}
-    tags = {tag for item in every for tag in item.tags}
-    return sorted(categories, key=str.casefold), sorted(tags, key=str.casefold)
-
-
 async def list_page(playlists: PlaylistService, user: User, query: ListQuery) -> Listing:
-    """The page ``query`` asks for of the account's playlist (the trash left out).
-
-    Search, category and favorites are filtered (and pages cut) by the core; the core has
-    no tag filter, so a tag is filtered here, over the items the other filters let in.
-    """
-    owner, viewer = owner_of(user), viewer_of(user)
-    categories, tags = await facets(playlists, user)
+    """The page ``query`` asks for of the account's playlist (the trash left out), with
+    the categories and tags its filters may choose from."""
+    facets = await playlists.facets(owner_of(user))
     flt = ItemFilter(
-        owner=owner,
-        viewer=viewer,
+        owner=owner_of(user),
+        viewer=viewer_of(user),
         category=query.category or None,
+        tag=query.tag or None,
         search=query.search or None,
         favorites_only=query.favorites,
+        offset=(query.page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
     )
-    start = (query.page - 1) * PAGE_SIZE
-    if query.tag:
-        matching = [i for i in (await playlists.page(flt)).items if query.tag in i.tags]
-        total, items = len(matching), matching[start : start + PAGE_SIZE]
-    else:
-        found = await playlists.page(replace(flt, offset=start, limit=PAGE_SIZE))
-        total, items = found.total_items, found.items
-    pages = max(1, -(-total // PAGE_SIZE))
-    return Listing([view_of(i) for i in items], total, pages, categories, tags)
+    found = await playlists.page(flt)
+    pages = max(1, -(-found.total_items // PAGE_SIZE))
+    items = [view_of(i) for i in found.items]
+    return Listing(items, found.total_items, pages, facets.categories, facets.tags)
 
 
 async def trash_page(playlists: PlaylistService, user: User) -> list[ItemView]:
