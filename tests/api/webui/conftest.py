@@ -20,11 +20,11 @@ from tidecast.settings import Settings
 
 from support.origin import serving_in_loop
 from support.swarm import Tracker
+from support.webui import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-PASSWORD = "a-long-password"
 
 
 @pytest.fixture

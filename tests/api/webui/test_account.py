@@ -19,33 +19,15 @@ from tidecast.core.errors import AuthenticationRequired
 from tidecast.core.services import Services, build_services
 from tidecast.settings import Settings
 
-PASSWORD = "a-long-password"
+from support.webui import PASSWORD, csrf_of, sign_in
+
 NEW_PASSWORD = "another-long-password"
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
-    assert found is not None, page
-    return found.group(1)
 
 
 async def csrf(client: httpx.AsyncClient, path: str) -> str:
     page = await client.get(path)
     assert page.status_code == 200, page.text
     return csrf_of(page.text)
-
-
-async def sign_in(
-    client: httpx.AsyncClient, login: str = "alice", password: str = PASSWORD
-) -> httpx.Response:
-    return await client.post(
-        "/webui/login",
-        data={
-            "csrf_token": await csrf(client, "/webui/login"),
-            "login": login,
-            "password": password,
-        },
-    )
 
 
 def secret_of(page: str) -> str:

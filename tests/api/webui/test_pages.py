@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 
 from tidecast.core.services import Services
 
-PASSWORD = "a-long-password"
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert found is not None, html
-    return found.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, login: str = "alice") -> httpx.Response:
-    page = await client.get("/webui/login")
-    return await client.post(
-        "/webui/login",
-        data={"csrf_token": csrf_of(page.text), "login": login, "password": PASSWORD},
-    )
+from support.webui import PASSWORD, csrf_of, sign_in
 
 
 @pytest.fixture

@@ -20,23 +20,16 @@ from tidecast.core.playlists import ItemFilter, NewItem, PlaylistItem
 from tidecast.core.services import Services
 from tidecast.core.users import User
 
-PASSWORD = "a-long-password"
+from support.webui import PASSWORD, csrf_of, sign_in
+
 IH = "0a4848271c91ce2d8965ce416267c25047dc8141"
 NO_FILE = {"logo": ("", b"", "application/octet-stream")}
 """What a browser sends for a file input left empty (it makes the form multipart)."""
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert found is not None, html
-    return found.group(1)
-
-
 async def signed_in(client: httpx.AsyncClient, login: str) -> str:
     """Sign ``login`` in on ``client``; returns the session's CSRF token."""
-    page = await client.get("/webui/login")
-    data = {"csrf_token": csrf_of(page.text), "login": login, "password": PASSWORD}
-    assert (await client.post("/webui/login", data=data)).status_code == 303
+    assert (await sign_in(client, login)).status_code == 303
     return csrf_of((await client.get("/webui/playlist")).text)
 
 

@@ -24,9 +24,9 @@ from tidecast.settings import Settings
 
 from support.swarm import Seeder, Tracker
 from support.torrents import make_torrent
+from support.webui import PASSWORD, csrf_of, sign_in
 
 ClientFactory = Callable[[str], httpx.AsyncClient]
-PASSWORD = "a-long-password"
 DIRECT = "http://127.0.0.1:9/film.mp4"
 """A direct media URL: its session starts without fetching it, so no swarm is needed."""
 
@@ -62,18 +62,8 @@ def played(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return record
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
-    assert found is not None, html
-    return found.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, login: str = "alice") -> None:
-    page = await client.get("/webui/login")
-    reply = await client.post(
-        "/webui/login",
-        data={"csrf_token": csrf_of(page.text), "login": login, "password": PASSWORD},
-    )
+async def signed_in(client: httpx.AsyncClient, login: str = "alice") -> None:
+    reply = await sign_in(client, login)
     assert reply.status_code == 303, reply.text
 
 
@@ -111,7 +101,7 @@ async def test_a_bare_infohash_and_a_content_id_start_sessions_that_stop(
     client: httpx.AsyncClient, services: Services, tmp_path: Path, tracker: Tracker, seeder: Seeder
 ) -> None:
     torrent, infohash = seed_clip(tmp_path, tracker, seeder)
-    await sign_in(client)
+    await signed_in(client)
 
     # A bare info-hash is its base32 form: a bare 40-hex string is a content id (the SDK's rule).
     bare = base64.b32encode(bytes.fromhex(infohash)).decode()
@@ -142,8 +132,8 @@ async def test_stop_needs_the_csrf_token_and_touches_only_the_accounts_own_sessi
     client_from: ClientFactory, services: Services
 ) -> None:
     alice, bob = client_from("127.0.0.1"), client_from("127.0.0.1")
-    await sign_in(alice)
-    await sign_in(bob, "bob")
+    await signed_in(alice)
+    await signed_in(bob, "bob")
     session = await play(alice, DIRECT)
     infohash, _, key = session.partition("/")
 
@@ -166,7 +156,7 @@ async def test_stop_needs_the_csrf_token_and_touches_only_the_accounts_own_sessi
 async def test_a_local_browser_opens_the_session_in_a_player_on_the_host(
     client: httpx.AsyncClient, played: Path
 ) -> None:
-    await sign_in(client)
+    await signed_in(client)
     session = await play(client, DIRECT)
     page = await client.get("/webui/watch", params={"session": session})
     assert "Open in mpv" in page.text
@@ -194,7 +184,7 @@ async def test_a_browser_elsewhere_may_not_open_a_player_on_the_host(
 ) -> None:
     await services.switches.set(ALLOW_REMOTE, True)
     client = client_from("203.0.113.20")
-    await sign_in(client)
+    await signed_in(client)
     session = await play(client, DIRECT)
     page = await client.get("/webui/watch", params={"session": session})
     assert "Now playing" in page.text
