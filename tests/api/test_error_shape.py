@@ -110,6 +110,24 @@ def test_command_envelope_special_shapes() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("reason", "code", "engine"),
+    [
+        ("tfa_required", "TWO_FACTOR_REQUIRED", "two_factor_required"),
+        ("tfa_invalid", "TWO_FACTOR_INVALID", "two_factor_invalid"),
+    ],
+)
+def test_two_factor_sign_in_refusals(reason: str, code: str, engine: str) -> None:
+    """A sign-in with the right password and no (or a wrong) two-factor code."""
+    exc = AuthenticationRequired("two-factor code", reason=reason)
+    assert commands.failure(exc, COMMANDS["login"]) == (
+        401,
+        {"err": True, "data": {"code": 401, "message": {"code": code}}},
+    )
+    body = json.loads(bytes(render_error(exc, api_version=3).body))
+    assert body == {"result": None, "error": {"message": engine, "code": 0}}
+
+
 def test_command_envelope_unexpected_exception_is_a_500_without_traceback() -> None:
     status, body = commands.failure(ValueError("secret detail"), COMMANDS["getUsers"])
     assert status == 500

@@ -29,9 +29,11 @@ from tidecast.core.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from tidecast.core.instance_secret import InstanceSecret
 from tidecast.core.login_throttle import LoginThrottle, ThrottlePolicy
 from tidecast.core.playlists import NO_OWNER, NewItem, PlaylistService
 from tidecast.core.security_code import SecurityCode
+from tidecast.core.two_factor import TwoFactor
 from tidecast.core.users import User
 from tidecast.engine.http_fetch import Fetcher
 from tidecast.storage.database import Database
@@ -100,12 +102,14 @@ def standin(services_standin: AnimeServices) -> AnimeServices:
 
 @pytest.fixture
 def accounts(db: Database) -> AccountService:
+    throttle = LoginThrottle(db, ThrottlePolicy())
     return AccountService(
         db,
         TokenService(db, 3600),
         SecurityCode(),
-        LoginThrottle(db, ThrottlePolicy()),
+        throttle,
         AccountPolicy(),
+        TwoFactor(db, InstanceSecret(b"k" * 32), throttle, issuer="tidecast"),
     )
 
 

@@ -34,10 +34,12 @@ from tidecast.core.errors import (
     PayloadTooLarge,
     TidecastError,
 )
+from tidecast.core.instance_secret import InstanceSecret
 from tidecast.core.login_throttle import LoginThrottle, ThrottlePolicy
 from tidecast.core.online_accounts import OnlineAccounts
 from tidecast.core.playlists import PlaylistService
 from tidecast.core.security_code import SecurityCode
+from tidecast.core.two_factor import TwoFactor
 from tidecast.core.users import User
 from tidecast.engine.http_fetch import Fetcher
 from tidecast.storage.database import Database
@@ -76,9 +78,9 @@ def build_world(
     allow_user_creation: bool = True,
 ) -> World:
     tokens = TokenService(db, 3600)
-    accounts = AccountService(
-        db, tokens, SecurityCode(), LoginThrottle(db, ThrottlePolicy()), AccountPolicy()
-    )
+    throttle = LoginThrottle(db, ThrottlePolicy())
+    two_factor = TwoFactor(db, InstanceSecret(b"k" * 32), throttle, issuer="tidecast")
+    accounts = AccountService(db, tokens, SecurityCode(), throttle, AccountPolicy(), two_factor)
     nowhere = "http://127.0.0.1:9/"
     lists = AnimeLists(
         accounts, PlaylistService(db), fetcher, anilist_url=nowhere, kitsu_url=nowhere
@@ -512,6 +514,22 @@ async def test_convert_to_local_refusals(
     local = await world.accounts.get("alice")
     with pytest.raises(InvalidInput):
         await world.online.convert_to_local(local, PASSWORD, token)
+
+
+@pytest.mark.parametrize("answer", ["TWO_FACTOR_REQUIRED", "TWO_FACTOR_INVALID"])
+async def test_a_home_asking_for_a_two_factor_code_says_so(
+    world: World, home: FakeHome, converted: tuple[User, str], answer: str
+) -> None:
+    """The home's login wants a code this instance cannot give: a clear refusal, not a
+    wrong password, and a local login goes on without the online token."""
+    user, token = converted
+    home.refuse["login"] = (401, answer)
+    with pytest.raises(AccessDenied) as caught:
+        await world.online.convert_to_local(user, PASSWORD, token)
+    assert caught.value.reason == "online_two_factor"
+    assert "two-factor" in caught.value.message and PASSWORD not in caught.value.message
+    assert home.commands() == ["login"]
+    assert await world.online.login_at_home(user, PASSWORD) is None
 
 
 async def test_secrets_never_reach_messages_or_logs(

@@ -494,7 +494,8 @@ def _device_paths() -> dict[str, Any]:
                 "200": {"description": "JSON"},
                 "default": {
                     "description": '401 {"message": "Unauthenticated."}, 422 {message, '
-                    'errors}, otherwise {"error": "..."}'
+                    'errors}, otherwise {"error": "..."} (a sign-in that needs a two-factor '
+                    'code adds "two_factor": true)'
                 },
             },
         }
@@ -502,6 +503,7 @@ def _device_paths() -> dict[str, Any]:
             operation["description"] = "Requires authentication: Authorization: Bearer <token>."
         if endpoint.method == "POST":
             properties: dict[str, Any] = {name: {} for name in endpoint.required}
+            properties |= {name: {"description": doc} for name, doc in endpoint.optional}
             schema: dict[str, Any] = {"type": "object", "properties": properties}
             if endpoint.required:
                 schema["required"] = list(endpoint.required)

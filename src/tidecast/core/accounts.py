@@ -2,6 +2,9 @@
 
 Every surface (engine ``sign_in``, user commands, admin API, device API, web UI) goes
 through this service, so an account created through one signs in through all of them.
+A password sign-in (:meth:`AccountService.sign_in`, which :meth:`~AccountService.login`
+uses) asks an account with two-factor on for its code too; :meth:`~AccountService.authenticate`
+checks the password alone, for surfaces that ask for the code on a page of their own.
 Role rules follow seed 003: creating an operator needs an operator or the security code;
 operators cannot be demoted below the last one; guests have no password and cannot edit.
 """
@@ -25,6 +28,7 @@ from tidecast.core.errors import (
 from tidecast.core.login_throttle import LoginThrottle
 from tidecast.core.passwords import check_strength, hash_password, verify_password
 from tidecast.core.security_code import SecurityCode
+from tidecast.core.two_factor import TwoFactor
 from tidecast.core.users import (
     ROLES_BY_NAME,
     Role,
@@ -75,12 +79,14 @@ class AccountService:
         security_code: SecurityCode,
         throttle: LoginThrottle,
         policy: AccountPolicy,
+        two_factor: TwoFactor,
     ) -> None:
         self._db = db
         self._tokens = tokens
         self.security_code = security_code
         self._throttle = throttle
         self._policy = policy
+        self._two_factor = two_factor
         self._recent: dict[int, tuple[User, float]] = {}
         self._changes = 0  # bumped by every write, so a read racing one is not remembered
 
@@ -366,6 +372,8 @@ class AccountService:
     async def authenticate(self, identifier: str, password: str, *, address: str | None) -> User:
         """The account for a login (or email) and password; throttled per account and address.
 
+        The password alone: a sign-in is :meth:`sign_in`, unless its surface asks for the
+        two-factor code itself (the web UI's code page, ``Admin.Login``).
         An account's failures are counted under its login whichever identifier named it,
         so its login and its email share one lockout; an unknown identifier counts as itself.
         Guests (no password) never authenticate this way.
@@ -387,17 +395,36 @@ class AccountService:
             await self._throttle.succeeded(account)
         return user
 
+    async def sign_in(
+        self, identifier: str, password: str, *, two_factor_code: object, address: str | None
+    ) -> User:
+        """The account a password sign-in names: :meth:`authenticate`, then for an account
+        with two-factor on its code (an app code or a recovery code), else
+        AuthenticationRequired ``tfa_required`` / ``tfa_invalid``.
+
+        The password is checked first, so a code is neither looked at nor spent, and
+        two-factor never mentioned, until it is right.
+        """
+        user = await self.authenticate(identifier, password, address=address)
+        await self._two_factor.check_sign_in(user, two_factor_code, address=address)
+        return user
+
     async def login(
         self,
         identifier: str,
         password: str,
         *,
         address: str | None,
+        two_factor_code: object = None,
         security_code: object = None,
         kind: str = COMMAND_KIND,
         device: str | None = None,
     ) -> Session:
-        user = await self.authenticate(identifier, password, address=address)
+        """A login token for a password sign-in (:meth:`sign_in`); a security code also
+        makes the account an operator."""
+        user = await self.sign_in(
+            identifier, password, two_factor_code=two_factor_code, address=address
+        )
         values: dict[str, Any] = {"last_login_at": int(time.time())}
         if security_code not in (None, "") and user.type != Role.OPERATOR:
             if is_online(user.login):

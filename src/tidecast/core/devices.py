@@ -82,16 +82,20 @@ class Devices:
         client_id: object,
         name: object,
         address: str | None,
+        two_factor_code: object = None,
     ) -> tuple[str, Device]:
         """Sign a device in: ``(bearer token, device)``.
 
-        ``identifier`` is the account's login or email (throttled by AccountService).
+        ``identifier`` is the account's login or email; the password, then the two-factor
+        code of an account with two-factor on, are checked by ``AccountService.sign_in``.
         A known device gets a new token (the old one dies); a new one needs a free slot:
         AccessDenied(reason="device_limit") when the user has used them all.
         """
         client = _text(client_id, "device_id")
         label = _text(name, "device_name")
-        user = await self._accounts.authenticate(identifier, password, address=address)
+        user = await self._accounts.sign_in(
+            identifier, password, two_factor_code=two_factor_code, address=address
+        )
         assert user.id is not None
         limit = self._subscriptions.device_limit(await self._subscriptions.current(user.id))
         token = secrets.token_urlsafe(32)

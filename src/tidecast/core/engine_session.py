@@ -78,13 +78,26 @@ class EngineSession:
         latest = max(rows, key=lambda row: (row.created_at, row.id), default=None)
         self._credential = latest.token_hash if latest is not None else None
 
-    async def sign_in(self, identifier: str, password: str, *, address: str | None) -> User:
-        """Sign an account in (a login, counted in ``last_login_at``), replacing whoever was.
+    async def sign_in(
+        self,
+        identifier: str,
+        password: str,
+        *,
+        address: str | None,
+        two_factor_code: object = None,
+    ) -> User:
+        """Sign an account in (a login, counted in ``last_login_at``), replacing whoever was;
+        an account with two-factor on needs its code (``AccountService.sign_in``).
 
         A failed sign-in leaves the previous one in place.
         """
         session = await self._accounts.login(
-            identifier, password, address=address, kind=ENGINE_SESSION_KIND, device="engine"
+            identifier,
+            password,
+            address=address,
+            two_factor_code=two_factor_code,
+            kind=ENGINE_SESSION_KIND,
+            device="engine",
         )
         credential = hash_token(session.token)
         await self._end_all(keep=credential)

@@ -61,6 +61,8 @@ LOCAL_ONLY_FIELDS = frozenset({"avatar_file", "type", "password"})
 """Edit keys that are not profile fields: the avatar file stays local, the type cannot
 change, and the password is checked apart (it goes home too)."""
 _CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+HOME_TWO_FACTOR_CODES = frozenset({"TWO_FACTOR_REQUIRED", "TWO_FACTOR_INVALID"})
+"""A home's ``login`` answers these for an account with two-factor on (seed-003 surface)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +409,8 @@ class OnlineAccounts:
     # -- helpers ---------------------------------------------------------------------------
 
     async def _check_password(self, user: User, password: str) -> None:
+        # A signed-in user confirming their password before a change, not a sign-in: the
+        # token they hold passed two-factor already, so no code is asked again here.
         try:
             await self._accounts.authenticate(user.login, password or "", address=None)
         except AuthenticationRequired:
@@ -426,6 +430,14 @@ class OnlineAccounts:
             instance, "login", {"username": name, "password": password}
         )
         if not answer.ok:
+            if answer.code in HOME_TWO_FACTOR_CODES:
+                # The home's own login wants the account's code, which this instance does
+                # not have: a password alone never opens a session there.
+                raise AccessDenied(
+                    f"{name} has two-factor authentication on at {instance}, so this "
+                    "instance cannot log in there with the password alone",
+                    reason="online_two_factor",
+                )
             if answer.status == 401:
                 raise InvalidInput(
                     f"{instance} did not accept the password of {name}",

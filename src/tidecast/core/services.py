@@ -145,6 +145,8 @@ def build_services(settings: Settings) -> Services:
             lockout_seconds=settings.login_lockout_seconds,
         ),
     )
+    # Every password sign-in passes through two-factor, so the account store holds it.
+    two_factor = TwoFactor(db, secret, throttle, issuer=settings.admin_totp_issuer)
     accounts = AccountService(
         db,
         tokens,
@@ -157,6 +159,7 @@ def build_services(settings: Settings) -> Services:
             online_accounts=settings.online_accounts,
             max_temporary_guests=settings.max_temporary_guests,
         ),
+        two_factor,
     )
     anime_lists = AnimeLists(
         accounts,
@@ -172,7 +175,7 @@ def build_services(settings: Settings) -> Services:
         idle_timeout=settings.playback_idle_timeout,
     )
     device_api = device_services(settings, db, secret, fetcher, accounts, playback)
-    admin_api = admin_services(settings, db, secret, accounts, tokens, throttle)
+    admin_api = admin_services(settings, db, accounts, tokens, throttle, two_factor)
     return Services(
         settings=settings,
         db=db,
@@ -281,15 +284,14 @@ def device_services(
 def admin_services(
     settings: Settings,
     db: Database,
-    secret: InstanceSecret,
     accounts: AccountService,
     tokens: TokenService,
     throttle: LoginThrottle,
+    two_factor: TwoFactor,
 ) -> dict[str, Any]:
     """The admin command API's services (seed 001): audit log, captchas, two-factor, logins."""
     audit = AuditLog(db)
     captchas = Captchas(settings.admin_captcha_seconds)
-    two_factor = TwoFactor(db, secret, throttle, issuer=settings.admin_totp_issuer)
     admin_auth = AdminAuth(
         db,
         accounts,

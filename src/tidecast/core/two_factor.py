@@ -6,6 +6,10 @@ a code from it checks, and hands out the recovery codes, once. A code is accepte
 (its time step is remembered), and wrong codes are throttled per account like wrong
 passwords. A recovery code logs in once and turns two-factor off (Oempro's rule), so
 the operator enrols again.
+
+:meth:`TwoFactor.check_sign_in` is the step every password sign-in takes after the
+password (``AccountService.sign_in``): a one-shot surface (user commands, engine API,
+device API) sends the code with the password and gets a distinct error without it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from tidecast.core import totp
-from tidecast.core.errors import Conflict, InvalidInput, NotFound
+from tidecast.core.errors import AuthenticationRequired, Conflict, InvalidInput, NotFound
 from tidecast.core.instance_secret import InstanceSecret
 from tidecast.core.login_throttle import LoginThrottle
 from tidecast.core.users import User
@@ -34,6 +38,33 @@ def invalid_code() -> InvalidInput:
     return InvalidInput(
         "invalid two-factor authentication code", field="TfaCode", reason="tfa_invalid"
     )
+
+
+def code_required() -> AuthenticationRequired:
+    """A sign-in with the right password, of an account with two-factor on, sent no code."""
+    return AuthenticationRequired("two-factor code required", reason="tfa_required")
+
+
+def wrong_sign_in_code() -> AuthenticationRequired:
+    """A sign-in sent a two-factor code that is wrong, replayed or not a recovery code."""
+    return AuthenticationRequired("invalid two-factor code", reason="tfa_invalid")
+
+
+def sign_in_code(code: object) -> str | None:
+    """The code a sign-in sent, as text: JSON clients may send ``123456`` as a number
+    (zero-padded back to six digits); None when none was sent."""
+    if isinstance(code, int) and not isinstance(code, bool) and code >= 0:
+        return f"{code:0{totp.DIGITS}d}"
+    if isinstance(code, str) and code.strip():
+        return code.strip()
+    return None
+
+
+def is_app_code(code: str) -> bool:
+    """Whether ``code`` has an authenticator app code's shape (anything else is taken for
+    a recovery code, which never has it)."""
+    digits = code.replace(" ", "")
+    return len(digits) == totp.DIGITS and digits.isascii() and digits.isdigit()
 
 
 class TwoFactor:
@@ -139,6 +170,31 @@ class TwoFactor:
                 raise invalid_code()
             await two_factor_repo.store(conn, user.id, last_step=step)
         return "totp"
+
+    async def check_sign_in(self, user: User, code: object, *, address: str | None) -> str | None:
+        """Pass a password sign-in through two-factor: None when the account has it off
+        (``code`` is ignored), else as :meth:`check_login`, ``code`` being an app code or
+        a recovery code. No code: AuthenticationRequired(tfa_required); a wrong or
+        replayed one: AuthenticationRequired(tfa_invalid), counted by the throttle.
+
+        Call it only once the password checked: either answer tells that the password was
+        right, which only its holder may learn.
+        """
+        assert user.id is not None
+        if not await self.is_enabled(user.id):
+            return None
+        text = sign_in_code(code)
+        if text is None:
+            raise code_required()
+        app = is_app_code(text)
+        try:
+            return await self.check_login(
+                user, text if app else None, None if app else text, address=address
+            )
+        except InvalidInput as exc:
+            if exc.reason == "tfa_invalid":
+                raise wrong_sign_in_code() from None
+            raise
 
     def _step(self, row: TwoFactorRow, code: object) -> int | None:
         """The step of a good code not used before (a replayed code is a wrong one)."""

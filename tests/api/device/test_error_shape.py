@@ -54,6 +54,20 @@ def test_wrong_credentials_keep_the_seeds_shape() -> None:
     assert json.loads(bytes(response.body)) == {"error": "wrong login or password"}
 
 
+@pytest.mark.parametrize(
+    "exc",
+    [
+        AuthenticationRequired("two-factor code required", reason="tfa_required"),
+        AuthenticationRequired("invalid two-factor code", reason="tfa_invalid"),
+    ],
+    ids=lambda exc: exc.reason,
+)
+def test_two_factor_refusals_say_so(exc: AuthenticationRequired) -> None:
+    response = failure(exc)
+    assert response.status_code == 401
+    assert json.loads(bytes(response.body)) == {"error": exc.message, "two_factor": True}
+
+
 def test_field_errors_report_every_field() -> None:
     response = failure(FieldErrors({"a": ["A is bad."], "b": ["B is bad.", "B again."]}))
     assert response.status_code == 422

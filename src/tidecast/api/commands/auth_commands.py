@@ -24,6 +24,7 @@ async def login(call: Call) -> dict[str, Any]:
         body["username"],
         body["password"],
         address=call.address,
+        two_factor_code=body.get("twoFactorCode"),
         security_code=body.get("securityCode"),
     )
     answer = _session(session)
@@ -59,7 +60,9 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "login",
         login,
-        "Log in; a securityCode also makes the account an operator. Answers a token.",
+        "Log in; an account with two-factor on needs twoFactorCode (else TWO_FACTOR_REQUIRED, "
+        "or TWO_FACTOR_INVALID for a wrong one); a securityCode also makes the account an "
+        "operator. Answers a token.",
         access="none",
         role=Role.GUEST,
         mode="closed",
@@ -67,6 +70,12 @@ COMMANDS: tuple[Command, ...] = (
         fields=(
             BodyField("username", "string", "Login (or email address)", required=True),
             BodyField("password", "string", "Password", required=True),
+            BodyField(
+                "twoFactorCode",
+                "code",
+                "Two-factor code of the authenticator app, or a recovery code (which turns "
+                "two-factor off); needed when the account has two-factor on",
+            ),
             BodyField("securityCode", "code", "The security code: promotes to operator"),
         ),
     ),

@@ -34,6 +34,9 @@ REASONS: dict[str, ErrorReply] = {
     "not_guest": ErrorReply(403, "NOT_GUEST"),
     "frontend_closed": ErrorReply(503, "WEBAPPMODE_CLOSED_API_MESSAGE"),
     "bad_credentials": ErrorReply(401, "LOG_ERROR"),
+    # A right password of an account with two-factor on, and no code or a wrong one.
+    "tfa_required": ErrorReply(401, "TWO_FACTOR_REQUIRED"),
+    "tfa_invalid": ErrorReply(401, "TWO_FACTOR_INVALID"),
     "login_invalid": ErrorReply(400, "USER_LOGIN_INVALID"),
     "password_too_short": ErrorReply(400, "PASSWORD_TOO_SHORT"),
     "user_exists": ErrorReply(409, "USER_ALREADY_EXISTS"),

@@ -6,6 +6,9 @@ Laravel's shapes:
 
 - a missing, invalid or revoked bearer token: 401 ``{"message": "Unauthenticated."}``;
 - wrong login or password: 401 ``{"error": "…"}`` (the seed's login answer);
+- a right password without the account's two-factor code, or with a wrong one: 401
+  ``{"error": "…", "two_factor": true}`` (the flag Laravel Fortify's login answers), so
+  a client knows to ask for the code;
 - validation: 422 ``{"message": "…", "errors": {"<field>": ["…"]}}``;
 - anything else: its status with ``{"error": "…"}`` — 403 refusals (device limit,
   another user's device, a server outside the plan), 404, 409, 413, 429; 5xx say no more
@@ -45,6 +48,14 @@ STATUS: dict[type[core.TidecastError], int] = {
 
 UNAUTHENTICATED = {"message": "Unauthenticated."}
 
+SIGN_IN_REASONS: dict[str, dict[str, Any]] = {
+    "bad_credentials": {},
+    "tfa_required": {"two_factor": True},
+    "tfa_invalid": {"two_factor": True},
+}
+"""AuthenticationRequired reasons a sign-in answers as ``{"error": message, **extra}``;
+any other is a token problem, ``Unauthenticated.``"""
+
 
 class FieldErrors(core.InvalidInput):
     """Several fields failed validation at once (Laravel reports them all)."""
@@ -71,8 +82,9 @@ def body_of(exc: BaseException) -> tuple[int, dict[str, Any]]:
         return 500, {"error": "internal error"}
     status = status_of(exc)
     if isinstance(exc, core.AuthenticationRequired):
-        if exc.reason == "bad_credentials":
-            return status, {"error": exc.message}
+        extra = SIGN_IN_REASONS.get(exc.reason or "")
+        if extra is not None:
+            return status, {"error": exc.message, **extra}
         return status, dict(UNAUTHENTICATED)
     if status == 422:
         errors = (

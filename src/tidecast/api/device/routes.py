@@ -1,8 +1,9 @@
 """The device API's routes: one table, named as on the wire.
 
-``/api/login`` signs a device in; every other device endpoint takes its token as
-``Authorization: Bearer``. ``/api/nodes/*`` are for tidecast nodes joining this instance
-and reporting to it; ``/api/ping`` is what clients time to pick a server.
+``/api/login`` signs a device in (with ``code`` too for an account with two-factor on);
+every other device endpoint takes its token as ``Authorization: Bearer``. ``/api/nodes/*``
+are for tidecast nodes joining this instance and reporting to it; ``/api/ping`` is what
+clients time to pick a server.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Endpoint:
     summary: str
     auth: bool = True  # a device token is required
     required: tuple[str, ...] = ()  # body fields Laravel's ``required`` rule checks
+    optional: tuple[tuple[str, str], ...] = ()  # (name, description) of other fields, for docs
 
 
 async def login(call: Call) -> Any:
@@ -63,6 +65,7 @@ async def login(call: Call) -> Any:
         client_id=_client_id(call.body["device_id"]),
         name=call.body["device_name"],
         address=address_of(call.request, call.services),
+        two_factor_code=call.body.get("code"),
     )
     return {"token": token, "device_id": str(device.id)}
 
@@ -165,10 +168,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "POST",
         "/api/login",
         login,
-        "Sign a device in (email or login, password): {token, device_id}. A new device "
-        "past the user's device limit is refused with 403.",
+        "Sign a device in (email or login, password): {token, device_id}. An account with "
+        "two-factor on also needs code: without it 401 {error: 'two-factor code required', "
+        "two_factor: true}, a wrong one 401 {error: 'invalid two-factor code', two_factor: "
+        "true}. A new device past the user's device limit is refused with 403.",
         auth=False,
         required=("email", "password", "device_id", "device_name"),
+        optional=(
+            (
+                "code",
+                "Two-factor code of the authenticator app (string or number), or a recovery "
+                "code (which turns two-factor off); needed when the account has two-factor on",
+            ),
+        ),
     ),
     Endpoint("POST", "/api/logout", logout, "Sign this device out; its slot is free again."),
     Endpoint("GET", "/api/user", user, "The user, with devices used and the device limit."),

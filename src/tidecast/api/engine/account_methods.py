@@ -1,5 +1,9 @@
 """Account methods of the engine API: ``sign_in``, ``sign_out``, ``check_auth``.
 
+``sign_in`` of an account with two-factor on takes its code as ``code`` (a tidecast
+extension): without it the error is ``two_factor_required``, with a wrong one
+``two_factor_invalid`` (``auth_error`` stays the answer to a wrong password).
+
 The engine has one signed-in account at a time (:mod:`tidecast.core.engine_session`);
 the engine API token still guards these methods, as the seed says ("Public: no").
 
@@ -61,7 +65,9 @@ async def sign_in(call: Call) -> Any:
     if not identifier:
         raise MissingParameter("missing parameter: email (or login)", field="email")
     password = p.required_str("password")
-    await call.services.engine_session.sign_in(identifier, password, address=_address(call))
+    await call.services.engine_session.sign_in(
+        identifier, password, address=_address(call), two_factor_code=p.str("code")
+    )
     return "ok"
 
 
@@ -102,13 +108,20 @@ METHODS = (
     Method(
         "sign_in",
         sign_in,
-        "Sign in the user (email or login, and password); 'auth_error' when they are wrong.",
+        "Sign in the user (email or login, and password); 'auth_error' when they are wrong. "
+        "An account with two-factor on also needs code: 'two_factor_required' without it, "
+        "'two_factor_invalid' when it is wrong.",
         public=False,
         remote=True,
         params=(
             Param("email", description="Email (or login) of the account"),
             Param("login", description="Login of the account, instead of email (tidecast)"),
             Param("password", description="Password"),
+            Param(
+                "code",
+                description="Two-factor code of the authenticator app, or a recovery code "
+                "(which turns two-factor off), for an account with two-factor on (tidecast)",
+            ),
             Param("google_token", description="Google auth token: not supported by tidecast"),
         ),
     ),

@@ -39,6 +39,9 @@ ERROR_MAP: dict[type[core.TidecastError], tuple[int, int]] = {
 # reason -> message, where the seed documents the engine's own word for a core error.
 REASON_MESSAGES: dict[str, str] = {
     "bad_credentials": "auth_error",  # sign_in with a wrong email/login or password
+    # tidecast's own words, in the same style: the password was right, the code is not.
+    "tfa_required": "two_factor_required",
+    "tfa_invalid": "two_factor_invalid",
 }
 
 _CALLBACK = re.compile(r"[A-Za-z_$][\w$.]{0,63}", re.ASCII)
