@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
+from tidecast.cli import configure_logging
 from tidecast.settings import SettingsError, load_settings, mask_url, masked_items
 
 
@@ -58,3 +60,27 @@ def test_secrets_masked(tmp_path: Path) -> None:
     assert shown["secret_key"] == "********"
     assert "pw-123" not in str(shown) and "k-456" not in str(shown)
     assert mask_url("sqlite:////x/y.db") == "sqlite:////x/y.db"
+
+
+def test_the_log_file_is_in_the_data_dir(tmp_path: Path) -> None:
+    settings = load_settings(environ={"TIDECAST_DATA_DIR": str(tmp_path)})
+    assert settings.log_file == tmp_path / "logs" / "tidecast.log"
+    assert "log_file" not in {name for name, _value, _help in masked_items(settings)}
+
+
+def test_logging_writes_to_the_log_file(tmp_path: Path) -> None:
+    settings = load_settings(environ={"TIDECAST_DATA_DIR": str(tmp_path)})
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging(settings)
+        logging.getLogger("tidecast.test").warning("written where the web UI says")
+        for handler in root.handlers:
+            handler.flush()
+        assert "written where the web UI says" in settings.log_file.read_text()
+    finally:
+        for handler in root.handlers:
+            if handler not in saved[0]:
+                handler.close()
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

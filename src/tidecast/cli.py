@@ -55,12 +55,11 @@ def _load(config: Path | None, overrides: dict[str, Any]) -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    logs = settings.data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    settings.log_file.parent.mkdir(parents=True, exist_ok=True)
     handlers: list[logging.Handler] = [
         logging.StreamHandler(sys.stderr),
         logging.handlers.RotatingFileHandler(
-            logs / "tidecast.log", maxBytes=10 * 1024 * 1024, backupCount=3
+            settings.log_file, maxBytes=10 * 1024 * 1024, backupCount=3
         ),
     ]
     logging.basicConfig(

@@ -327,6 +327,11 @@ class Settings(BaseModel):
             return self.database_url
         return f"sqlite:///{self.data_dir / 'tidecast.db'}"
 
+    @property
+    def log_file(self) -> Path:
+        """Where the log is written (rotated beside it): DATA_DIR/logs/tidecast.log."""
+        return self.data_dir / "logs" / "tidecast.log"
+
 
 def setting_names() -> list[str]:
     return list(Settings.model_fields)

@@ -43,10 +43,20 @@ async def insert(
 
 
 async def page(
-    conn: AsyncConnection, *, offset: int, limit: int, action: str | None
+    conn: AsyncConnection,
+    *,
+    offset: int,
+    limit: int,
+    action: str | None,
+    actor: str | None = None,
 ) -> tuple[list[AuditRow], int]:
-    """Entries newest first, and how many match in all."""
-    where = [audit_log.c.action == action] if action else []
+    """Entries newest first, of ``action`` and of ``actor`` when given (exact matches), and
+    how many match in all."""
+    where = []
+    if action:
+        where.append(audit_log.c.action == action)
+    if actor:
+        where.append(audit_log.c.actor == actor)
     total = (await conn.execute(select(func.count()).select_from(audit_log).where(*where))).scalar()
     query = (
         select(audit_log).where(*where).order_by(audit_log.c.id.desc()).offset(offset).limit(limit)

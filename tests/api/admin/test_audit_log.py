@@ -8,7 +8,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tidecast.api.admin.table import COMMANDS
 from tidecast.core import totp
+from tidecast.core.audit import ACTIONS
 from tidecast.core.services import Services
 from tidecast.core.users import User
 from tidecast.settings import Settings
@@ -63,7 +65,8 @@ async def test_actions_are_recorded_without_secrets(
     assert failed_login["Actor"] == "-" and failed_login["Target"] == "boss"
     assert failed_login["Detail"]["reason"] == "bad_credentials"
     assert login_entry["Actor"] == "boss" and login_entry["Address"] == "192.0.2.10"
-    assert entries[0]["Target"] == "plan:77" and entries[0]["Detail"]["error"] == [100012]
+    assert entries[0]["Target"] == "plan:77"
+    assert entries[0]["Detail"]["error"] == ["plan_not_found"]  # the core reason, as the web UI
     assert entries[2]["Target"] == "gina"
 
     logins = await api.ok("AuditLog.Get", SessionID=session, Action="admin.login")
@@ -76,3 +79,25 @@ async def test_actions_are_recorded_without_secrets(
     stored = repr(rows)
     for secret in secrets:
         assert secret not in stored
+
+
+def test_every_audited_command_records_a_core_action_name() -> None:
+    audited = {command.audit for command in COMMANDS.values() if command.audit is not None}
+    assert audited <= set(ACTIONS)
+    assert "device.revoke" in audited and "user.create" in audited
+
+
+async def test_entries_of_one_actor(
+    api: AdminApi, session: str, services: Services, operator: User
+) -> None:
+    await services.audit.record("user.create", actor="someone", target="x")
+    await api.ok("Plan.Create", SessionID=session, Name="Solo", DeviceLimit=1, DurationDays=30)
+    mine = await api.ok("AuditLog.Get", SessionID=session, Actor=" boss ")
+    assert [(e["Action"], e["Actor"]) for e in mine["Entries"]] == [
+        ("plan.create", "boss"),
+        ("admin.login", "boss"),
+    ]
+    theirs = await api.ok("AuditLog.Get", SessionID=session, Actor="someone", Action="plan.create")
+    assert (theirs["Entries"], theirs["TotalEntries"]) == ([], 0)
+    everyone = await api.ok("AuditLog.Get", SessionID=session)
+    assert everyone["TotalEntries"] == 3

@@ -33,6 +33,7 @@ POSTS = (
     "/webui/admin/users/1/delete",
     "/webui/admin/users/1/grants",
     "/webui/admin/users/1/grants/1/revoke",
+    "/webui/admin/users/1/devices/1/revoke",
     "/webui/admin/plans",
     "/webui/admin/plans/1",
     "/webui/admin/plans/1/delete",
@@ -415,3 +416,120 @@ async def test_ids_no_row_can_have_are_not_found(
     assert error_of(reply.text, "plan_id") == "The plan must be a whole number."
     reply = await post(client, f"{alice}/grants", csrf, plan_id=str(2**31))
     assert error_of(reply.text, "plan_id") == "The plan is too large."
+
+
+async def test_the_audit_log_is_filtered_by_user(
+    services: Services, client: httpx.AsyncClient, accounts: dict[str, int]
+) -> None:
+    await services.audit.record("user.create", actor="olga", target="by-olga")
+    await services.audit.record("admin.login", actor="-", target="by-nobody")
+    csrf = await signed_in_as(client, ROOT)
+    await post(client, "/webui/admin/access", csrf, switch="remote", value="on")
+    page = await client.get("/webui/admin/audit", params={"actor": " olga "})
+    assert re.findall(r'data-label="Target">([^<]*)<', page.text) == ["by-olga"]
+    assert 'id="actor" name="actor" type="search" value="olga"' in page.text
+    nobody = await client.get("/webui/admin/audit", params={"actor": "-"})
+    assert re.findall(r'data-label="Target">([^<]*)<', nobody.text) == ["by-nobody"]
+    both = await client.get("/webui/admin/audit", params={"actor": ROOT, "action": "user.create"})
+    assert "No entries of <code>user.create</code> by <strong>root</strong>." in both.text
+    for name in ("device.revoke", "access.update", "server.join_token.create"):
+        assert f'<option value="{name}">' in page.text  # the core's action names
+
+
+@pytest.mark.usefixtures("accounts")
+async def test_the_audit_log_pages_keep_both_filters(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    for number in range(30):
+        await services.audit.record("test.entry", actor="someone", target=f"t{number:02d}")
+    await signed_in_as(client, ROOT)
+    first = await client.get(
+        "/webui/admin/audit", params={"action": "test.entry", "actor": "someone"}
+    )
+    assert 'href="/webui/admin/audit?action=test.entry&amp;actor=someone&amp;page=2"' in first.text
+
+
+async def test_users_are_searched_and_paged(
+    services: Services, client: httpx.AsyncClient, accounts: dict[str, int]
+) -> None:
+    for number in range(60):
+        await services.accounts.create(
+            f"user{number:02d}",
+            "",
+            role="guest",
+            nickname=f"Person {number:02d}",
+            email=f"p{number:02d}@Example.org" if number % 2 else None,
+            trusted=True,
+        )
+    await signed_in_as(client, ROOT)
+
+    def logins(html: str) -> list[str]:
+        return re.findall(r'href="/webui/admin/users/\d+">([^<]+)<', html)
+
+    first = await client.get("/webui/admin/users")
+    assert len(logins(first.text)) == 50 and logins(first.text)[0] == "alice"
+    assert '<span class="badge">62</span>' in first.text
+    assert "Page 1 of 2" in first.text
+    assert 'href="/webui/admin/users?page=2" rel="next"' in first.text
+    second = await client.get("/webui/admin/users", params={"page": "2"})
+    assert logins(second.text) == [f"user{number}" for number in range(48, 60)]
+
+    by_login = await client.get("/webui/admin/users", params={"q": "USER1"})
+    assert logins(by_login.text) == [f"user{number}" for number in range(10, 20)]
+    assert "Page 1 of" not in by_login.text  # one page: no pager
+    by_name = await client.get("/webui/admin/users", params={"q": "person 07"})
+    assert logins(by_name.text) == ["user07"]
+    by_email = await client.get("/webui/admin/users", params={"q": "p0", "page": "1"})
+    assert logins(by_email.text) == ["user01", "user03", "user05", "user07", "user09"]
+    many = [f"m{number:02d}" for number in range(55)]
+    for login in many:
+        await services.accounts.create(
+            login, "", role="guest", nickname=f"Mass {login}", trusted=True
+        )
+    mass = await client.get("/webui/admin/users", params={"q": "mass"})
+    assert len(logins(mass.text)) == 50
+    assert 'href="/webui/admin/users?q=mass&amp;page=2" rel="next"' in mass.text
+    none = await client.get("/webui/admin/users", params={"q": "nobody-like-this"})
+    assert logins(none.text) == []
+    assert "No accounts match <strong>nobody-like-this</strong>." in none.text
+
+
+async def test_an_operator_signs_out_a_users_device(
+    services: Services, client: httpx.AsyncClient, accounts: dict[str, int]
+) -> None:
+    token, phone = await services.devices.login(
+        "alice", PASSWORD, client_id="phone-1", name="Alice's phone", address=None
+    )
+    _, tv = await services.devices.login(
+        "alice", PASSWORD, client_id="tv-1", name="Living room", address=None
+    )
+    csrf = await signed_in_as(client, ROOT)
+    alice = f"/webui/admin/users/{accounts['alice']}"
+    page = await client.get(alice)
+    assert "Alice&#39;s phone" in page.text and "<code>tv-1</code>" in page.text
+    assert 'aria-label="Sign out Living room"' in page.text
+
+    reply = await post(client, f"{alice}/devices/{phone.id}/revoke", csrf)
+    assert reply.status_code == 303
+    assert reply.headers["location"] == f"{alice}#devices"
+    assert not (await services.devices.get(phone.id)).active
+    assert (await services.devices.get(tv.id)).active
+    with pytest.raises(AuthenticationRequired):
+        await services.devices.session(token)
+    page = await client.get(alice)
+    assert "Sign out Alice&#39;s phone" not in page.text and "signed out" in page.text
+
+    # A device is revoked only under its own account's page; unknown ones are not found.
+    root = f"/webui/admin/users/{accounts[ROOT]}"
+    assert (await post(client, f"{root}/devices/{tv.id}/revoke", csrf)).status_code == 404
+    assert (await post(client, f"{alice}/devices/999/revoke", csrf)).status_code == 404
+    assert (await post(client, f"{alice}/devices/{'9' * 20}/revoke", csrf)).status_code == 404
+    assert (await services.devices.get(tv.id)).active
+
+    entries, total = await services.audit.entries(action="device.revoke")
+    assert total == 3  # the two refused are recorded as the admin command API records them
+    assert [(e.actor, e.target, e.detail) for e in entries] == [
+        (ROOT, "device:999", {"result": "failed", "error": ["device_not_found"]}),
+        (ROOT, f"device:{tv.id}", {"result": "failed", "error": ["device_not_found"]}),
+        (ROOT, f"device:{phone.id}", {"result": "ok"}),
+    ]

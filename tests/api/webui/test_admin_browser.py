@@ -98,6 +98,30 @@ async def test_an_operator_gives_a_plan_and_a_new_password(
     await services.accounts.authenticate("alice", "a-new-long-password", address=None)
 
 
+async def test_an_operator_finds_a_user_and_signs_out_a_device(
+    page: Page, live: tuple[str, Services], operator: str
+) -> None:
+    services = live[1]
+    _, device = await services.devices.login(
+        "alice", PASSWORD, client_id="tv-1", name="Living room", address=None
+    )
+    await sign_in(page, operator)
+    await page.goto("/webui/admin/users")
+    await page.get_by_label("Search").fill("ALI")
+    await page.get_by_role("button", name="Search").click()
+    await expect(page).to_have_url(re.compile(r"/webui/admin/users\?q=ALI$"))
+    await expect(page.get_by_role("link", name=operator)).to_have_count(0)
+    await page.get_by_role("link", name="alice", exact=True).click()
+
+    row = page.locator("#devices").get_by_role("row").filter(has_text="Living room")
+    await expect(row).to_contain_text("active")
+    await screenshots(page, "admin-user-devices")
+    await page.get_by_role("button", name="Sign out Living room").click()
+    await expect(page).to_have_url(re.compile(r"/webui/admin/users/\d+#devices$"))
+    await expect(row).to_contain_text("signed out")
+    assert not (await services.devices.get(device.id)).active
+
+
 async def test_servers_show_nodes_and_a_join_command(
     page: Page, live: tuple[str, Services], operator: str
 ) -> None:
@@ -145,3 +169,12 @@ async def test_access_switches_and_the_audit_log(
     await page.get_by_role("button", name="Filter").click()
     await expect(page).to_have_url(re.compile(r"action=user\.create"))
     await expect(page.get_by_text("No entries of")).to_be_visible()
+
+    await page.get_by_label("Action").fill("")
+    await page.get_by_label("User", exact=True).fill(operator)
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page).to_have_url(re.compile(rf"actor={operator}"))
+    await expect(page.get_by_role("row")).to_have_count(2)  # the header and one entry
+    await page.get_by_label("User", exact=True).fill("nobody")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page.get_by_text("No entries by nobody.")).to_be_visible()

@@ -8,6 +8,7 @@ from typing import Any
 from tidecast.api.admin.command import Call, Command, ErrorCode, Param
 from tidecast.api.admin.views import api_key_info, audit_info
 from tidecast.core.admin_auth import AdminChanges
+from tidecast.core.audit import AuditAction
 
 DEFAULT_PAGE = 25
 MAX_PAGE = 1000
@@ -23,21 +24,21 @@ async def admin_update(call: Call) -> dict[str, Any]:
         password=p.text("Password"),
     )
     admin_id = p.required_int("AdminID", minimum=1)
-    call.target = call.me.login
+    call.record.target = call.me.login
     fields = ["Name", "Username", "EmailAddress"] + (["Password"] if changes.password else [])
-    call.detail = {"fields": fields}
+    call.record.detail = {"fields": fields}
     session_id = await call.services.admin_auth.update_self(call.admin, admin_id, changes)
     return {"SessionID": session_id} if session_id else {}
 
 
 async def tfa_enable(call: Call) -> dict[str, Any]:
-    call.target = call.me.login
+    call.record.target = call.me.login
     enrolment = await call.services.two_factor.begin(call.me)
     return {"Secret": enrolment.secret, "OtpauthURI": enrolment.uri}
 
 
 async def tfa_confirm(call: Call) -> dict[str, Any]:
-    call.target = call.me.login
+    call.record.target = call.me.login
     codes = await call.services.two_factor.confirm(
         call.me, call.params.text("TfaCode"), address=call.address
     )
@@ -45,7 +46,7 @@ async def tfa_confirm(call: Call) -> dict[str, Any]:
 
 
 async def tfa_disable(call: Call) -> dict[str, Any]:
-    call.target = call.me.login
+    call.record.target = call.me.login
     await call.services.two_factor.disable(
         call.me,
         call.params.text("TfaCode"),
@@ -58,8 +59,8 @@ async def tfa_disable(call: Call) -> dict[str, Any]:
 async def api_key_create(call: Call) -> dict[str, Any]:
     label = (call.params.text("Label") or "").strip()
     key, secret = await call.services.admin_auth.create_api_key(call.me, label)
-    call.target = f"apikey:{key.id}"
-    call.detail = {"label": label}
+    call.record.target = f"apikey:{key.id}"
+    call.record.detail = {"label": label}
     return {**api_key_info(key), "APIKey": secret}
 
 
@@ -70,7 +71,7 @@ async def api_keys_get(call: Call) -> dict[str, Any]:
 
 async def api_key_delete(call: Call) -> dict[str, Any]:
     key_id = call.params.required_int("APIKeyID", minimum=1)
-    call.target = f"apikey:{key_id}"
+    call.record.target = f"apikey:{key_id}"
     await call.services.admin_auth.delete_api_key(call.me, key_id)
     return {}
 
@@ -85,7 +86,10 @@ def paging(call: Call) -> tuple[int, int]:
 async def audit_log_get(call: Call) -> dict[str, Any]:
     offset, limit = paging(call)
     action = (call.params.text("Action") or "").strip() or None
-    entries, total = await call.services.audit.entries(offset=offset, limit=limit, action=action)
+    actor = (call.params.text("Actor") or "").strip() or None
+    entries, total = await call.services.audit.entries(
+        offset=offset, limit=limit, action=action, actor=actor
+    )
     return {"Entries": [audit_info(entry) for entry in entries], "TotalEntries": total}
 
 
@@ -126,7 +130,7 @@ COMMANDS: tuple[Command, ...] = (
             "email_taken": ErrorCode(12, "Email address already exists"),
             "nickname_taken": ErrorCode(13, "Name already in use"),
         },
-        audit="admin.update",
+        audit=AuditAction.ADMIN_UPDATE,
         extension=False,
     ),
     Command(
@@ -134,28 +138,28 @@ COMMANDS: tuple[Command, ...] = (
         tfa_enable,
         "Start two-factor enrolment: a new Secret and its OtpauthURI (show it as a QR code). "
         "Nothing changes until Admin.2FA.Confirm.",
-        audit="admin.2fa.enable",
+        audit=AuditAction.ADMIN_2FA_ENABLE,
     ),
     Command(
         "Admin.2FA.Confirm",
         tfa_confirm,
         "Turn two-factor on with a code of the new secret; answers the RecoveryCodes, once.",
         params=(_TFA_CODE,),
-        audit="admin.2fa.confirm",
+        audit=AuditAction.ADMIN_2FA_CONFIRM,
     ),
     Command(
         "Admin.2FA.Disable",
         tfa_disable,
         "Turn two-factor off with a current code (or a recovery code).",
         params=(_TFA_CODE, Param("TFARecoveryCode", "secret", "A recovery code instead")),
-        audit="admin.2fa.disable",
+        audit=AuditAction.ADMIN_2FA_DISABLE,
     ),
     Command(
         "Admin.APIKey.Create",
         api_key_create,
         "A new admin API key of the logged-in operator: APIKey is shown only in this answer.",
         params=(Param("Label", "string", "What the key is for"),),
-        audit="admin.apikey.create",
+        audit=AuditAction.ADMIN_APIKEY_CREATE,
     ),
     Command(
         "Admin.APIKeys.Get",
@@ -167,12 +171,17 @@ COMMANDS: tuple[Command, ...] = (
         api_key_delete,
         "Revoke one of the logged-in operator's API keys.",
         params=(Param("APIKeyID", "integer", "APIKeyID from Admin.APIKeys.Get", required=True),),
-        audit="admin.apikey.delete",
+        audit=AuditAction.ADMIN_APIKEY_DELETE,
     ),
     Command(
         "AuditLog.Get",
         audit_log_get,
-        "The audit log, newest first: Entries and TotalEntries.",
-        params=(*_PAGING, Param("Action", "string", "Only this action (e.g. admin.login)")),
+        "The audit log, newest first: Entries and TotalEntries, optionally only of one "
+        "Action or of one Actor.",
+        params=(
+            *_PAGING,
+            Param("Action", "string", "Only this action (e.g. admin.login)"),
+            Param("Actor", "string", "Only this account's actions, by username ('-': nobody's)"),
+        ),
     ),
 )

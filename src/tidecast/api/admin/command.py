@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from tidecast.api.admin.params import Params
 from tidecast.core.admin_auth import Admin
+from tidecast.core.audit import AuditAction, Record
 from tidecast.core.errors import TidecastError
 from tidecast.core.services import Services
 from tidecast.core.users import User
@@ -55,10 +56,9 @@ class Call:
     admin: Admin | None
     base_url: str = ""
     """scheme://host:port as the client addressed this instance."""
-    target: str = ""
-    """What the audit log names as the action's object (a login, ``plan:3``…)."""
-    detail: dict[str, Any] = field(default_factory=dict)
-    """What the audit log records besides (never a secret)."""
+    record: Record = field(default_factory=Record)
+    """What the audit log names as the action's object (a login, ``plan:3``…) and records
+    besides (never a secret)."""
 
     @property
     def me(self) -> User:
@@ -78,7 +78,7 @@ class Command:
     auth: Auth = "operator"
     params: tuple[Param, ...] = ()
     errors: Mapping[ErrorKey, ErrorCode] = field(default_factory=dict)
-    audit: str | None = None
+    audit: AuditAction | None = None
     """The audit log's action for this command (None: it changes nothing)."""
     extension: bool = True
     """A tidecast command, not in seed 001."""

@@ -9,18 +9,16 @@ failed, once its handler ran.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from tidecast.api.admin.command import Call, Command
-from tidecast.api.admin.envelope import failure, problems, success
+from tidecast.api.admin.envelope import failure, success
 from tidecast.api.admin.params import Params
 from tidecast.core.admin_auth import Admin
-from tidecast.core.errors import MissingParameter, TidecastError, UnknownCommand
+from tidecast.core.audit import ANONYMOUS
+from tidecast.core.errors import MissingParameter, UnknownCommand
 from tidecast.core.services import Services
-
-log = logging.getLogger("tidecast.api.admin")
 
 COMMAND = "Command"
 SESSION_ID = "SessionID"
@@ -45,22 +43,26 @@ async def execute(
 ) -> tuple[int, dict[str, Any]]:
     """``(HTTP status, envelope)``; never raises."""
     command: Command | None = None
-    call: Call | None = None
     try:
         command = find(table, params.text(COMMAND))
         admin = await _authenticate(services, command, params)
         _check_required(command, params)
-        call = Call(services, params, address, admin, base_url)
-        result = await command.handler(call)
+        result = await _run(command, Call(services, params, address, admin, base_url))
     except Exception as exc:  # every failure is answered in the envelope, never raised
-        status, body = failure(exc, command)
-        if command is not None and command.audit and call is not None:
-            codes = [entry[0] for entry in problems(exc, command)]
-            await _audit(call, command.audit, {"result": "failed", "error": codes})
-        return status, body
-    if command.audit:
-        await _audit(call, command.audit, {"result": "ok"})
+        return failure(exc, command)
     return 200, success(result)
+
+
+async def _run(command: Command, call: Call) -> dict[str, Any]:
+    """The handler's answer; audited, failed or not, when the command changes something."""
+    if command.audit is None:
+        return await command.handler(call)
+    actor = call.admin.user.login if call.admin is not None else ANONYMOUS
+    outcome = call.services.audit.outcome(
+        command.audit, actor=actor, address=call.address, record=call.record
+    )
+    async with outcome:
+        return await command.handler(call)
 
 
 async def _authenticate(services: Services, command: Command, params: Params) -> Admin | None:
@@ -80,17 +82,3 @@ def _check_required(command: Command, params: Params) -> None:
         raise missing[0]
     if missing:
         raise ExceptionGroup("missing parameters", missing)
-
-
-async def _audit(call: Call, action: str, outcome: dict[str, Any]) -> None:
-    """Record the action; a failure to record is logged (the action itself is done)."""
-    try:
-        await call.services.audit.record(
-            action,
-            actor=call.me.login,
-            target=call.target,
-            detail={**call.detail, **outcome},
-            address=call.address,
-        )
-    except TidecastError as exc:
-        log.error("audit log write failed for %s: %s", action, exc.message)

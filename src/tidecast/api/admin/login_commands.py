@@ -9,6 +9,7 @@ from tidecast.api.admin.command import Call, Command, ErrorCode, Param
 from tidecast.api.admin.params import Params
 from tidecast.api.admin.views import admin_info
 from tidecast.core.admin_auth import LoginAttempt
+from tidecast.core.audit import AuditAction
 from tidecast.core.errors import MissingParameter
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -52,7 +53,7 @@ async def admin_login(call: Call) -> dict[str, Any]:
 async def admin_logout(call: Call) -> dict[str, Any]:
     assert call.admin is not None
     await call.services.admin_auth.logout(call.admin)
-    call.target = call.me.login
+    call.record.target = call.me.login
     return {}
 
 
@@ -102,7 +103,7 @@ COMMANDS: tuple[Command, ...] = (
         "Admin.Logout",
         admin_logout,
         "End the session of the SessionID given.",
-        audit="admin.logout",
+        audit=AuditAction.ADMIN_LOGOUT,
     ),
     Command(
         "Captcha.Get",

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tidecast.core.errors import InvalidInput, MissingParameter
+from tidecast.core.integers import INT_MAX
 
-INT_MAX = 2**31 - 1
 MAX_IDS = 1000
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -9,6 +9,7 @@ from typing import Any
 from tidecast.api.admin.command import Call, Command, Param
 from tidecast.api.admin.params import Params
 from tidecast.api.admin.views import grant_info, iso, plan_info
+from tidecast.core.audit import AuditAction
 
 DEFAULT_COLOR = "#3b82f6"
 
@@ -20,7 +21,7 @@ async def plans_get(call: Call) -> dict[str, Any]:
 async def plan_create(call: Call) -> dict[str, Any]:
     p = call.params
     name = p.required_text("Name").strip()
-    call.target = name
+    call.record.target = name
     plan = await call.services.subscriptions.create_plan(
         name=name,
         color=(p.text("Color") or DEFAULT_COLOR).strip(),
@@ -28,8 +29,8 @@ async def plan_create(call: Call) -> dict[str, Any]:
         duration_days=p.required_int("DurationDays", minimum=1),
         server_ids=p.ids("ServerIDs") or [],
     )
-    call.target = f"plan:{plan.id}"
-    call.detail = {"name": plan.name}
+    call.record.target = f"plan:{plan.id}"
+    call.record.detail = {"name": plan.name}
     return {"PlanID": plan.id}
 
 
@@ -50,16 +51,16 @@ def _plan_changes(p: Params) -> dict[str, Any]:
 
 async def plan_update(call: Call) -> dict[str, Any]:
     plan_id = call.params.required_int("PlanID", minimum=1)
-    call.target = f"plan:{plan_id}"
+    call.record.target = f"plan:{plan_id}"
     changes = _plan_changes(call.params)
-    call.detail = {"fields": sorted(changes)}
+    call.record.detail = {"fields": sorted(changes)}
     plan = await call.services.subscriptions.update_plan(plan_id, **changes)
     return {"Plan": plan_info(plan)}
 
 
 async def plan_delete(call: Call) -> dict[str, Any]:
     plan_id = call.params.required_int("PlanID", minimum=1)
-    call.target = f"plan:{plan_id}"
+    call.record.target = f"plan:{plan_id}"
     await call.services.subscriptions.delete_plan(plan_id)
     return {}
 
@@ -68,7 +69,7 @@ async def grant_create(call: Call) -> dict[str, Any]:
     p = call.params
     user = await call.services.accounts.get_by_id(p.required_int("UserID", minimum=1))
     plan_id = p.required_int("PlanID", minimum=1)
-    call.target = user.login
+    call.record.target = user.login
     assert user.id is not None
     grant = await call.services.subscriptions.grant(
         user_id=user.id,
@@ -77,7 +78,7 @@ async def grant_create(call: Call) -> dict[str, Any]:
         days=p.int("Days", minimum=1),
         by=call.me.login,
     )
-    call.detail = {"grant": grant.id, "plan": plan_id}
+    call.record.detail = {"grant": grant.id, "plan": plan_id}
     return {
         "GrantID": grant.id,
         "StartsOn": iso(grant.starts_at),
@@ -87,7 +88,7 @@ async def grant_create(call: Call) -> dict[str, Any]:
 
 async def grant_revoke(call: Call) -> dict[str, Any]:
     grant_id = call.params.required_int("GrantID", minimum=1)
-    call.target = f"grant:{grant_id}"
+    call.record.target = f"grant:{grant_id}"
     await call.services.subscriptions.revoke_grant(grant_id)
     return {}
 
@@ -115,7 +116,7 @@ COMMANDS: tuple[Command, ...] = (
             Param("Color", "string", "Colour for consoles (#rrggbb)"),
             Param("ServerIDs", "id_list", "Servers it may use (none: every server)"),
         ),
-        audit="plan.create",
+        audit=AuditAction.PLAN_CREATE,
     ),
     Command(
         "Plan.Update",
@@ -129,9 +130,15 @@ COMMANDS: tuple[Command, ...] = (
             Param("Color", "string", "Colour for consoles (#rrggbb)"),
             Param("ServerIDs", "id_list", "Servers it may use (none: every server)"),
         ),
-        audit="plan.update",
+        audit=AuditAction.PLAN_UPDATE,
     ),
-    Command("Plan.Delete", plan_delete, "Delete a plan.", params=(_PLAN_ID,), audit="plan.delete"),
+    Command(
+        "Plan.Delete",
+        plan_delete,
+        "Delete a plan.",
+        params=(_PLAN_ID,),
+        audit=AuditAction.PLAN_DELETE,
+    ),
     Command(
         "Grant.Create",
         grant_create,
@@ -143,14 +150,14 @@ COMMANDS: tuple[Command, ...] = (
             Param("Days", "integer", "How many days"),
             Param("StartsAt", "integer", "Start, in UNIX seconds"),
         ),
-        audit="grant.create",
+        audit=AuditAction.GRANT_CREATE,
     ),
     Command(
         "Grant.Revoke",
         grant_revoke,
         "End a grant now.",
         params=(Param("GrantID", "integer", "GrantID from Grants.Get", required=True),),
-        audit="grant.revoke",
+        audit=AuditAction.GRANT_REVOKE,
     ),
     Command(
         "Grants.Get",

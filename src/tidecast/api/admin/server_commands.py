@@ -7,6 +7,7 @@ from typing import Any
 
 from tidecast.api.admin.command import Call, Command, Param
 from tidecast.api.admin.views import server_info
+from tidecast.core.audit import AuditAction
 
 _TEXT_CHANGES = (
     ("Name", "name"),
@@ -24,7 +25,7 @@ async def servers_get(call: Call) -> dict[str, Any]:
 async def server_update(call: Call) -> dict[str, Any]:
     p = call.params
     server_id = p.required_int("ServerID", minimum=1)
-    call.target = f"server:{server_id}"
+    call.record.target = f"server:{server_id}"
     changes: dict[str, Any] = {}
     for param, key in _TEXT_CHANGES:
         if p.has(param):
@@ -32,7 +33,7 @@ async def server_update(call: Call) -> dict[str, Any]:
     enabled = p.flag("Enabled")
     if enabled is not None:
         changes["enabled"] = enabled
-    call.detail = {"fields": sorted(changes)}
+    call.record.detail = {"fields": sorted(changes)}
     await call.services.servers.update(server_id, **changes)
     server = await call.services.servers.get(server_id, base_url=call.base_url)
     return {"Server": server_info(server)}
@@ -40,7 +41,7 @@ async def server_update(call: Call) -> dict[str, Any]:
 
 async def server_delete(call: Call) -> dict[str, Any]:
     server_id = call.params.required_int("ServerID", minimum=1)
-    call.target = f"server:{server_id}"
+    call.record.target = f"server:{server_id}"
     await call.services.servers.delete(server_id)
     return {}
 
@@ -65,19 +66,19 @@ COMMANDS: tuple[Command, ...] = (
             Param("BaseURL", "string", "Where clients reach the server (sets PingURL)"),
             Param("Enabled", "boolean", "Whether clients are offered it"),
         ),
-        audit="server.update",
+        audit=AuditAction.SERVER_UPDATE,
     ),
     Command(
         "Server.Delete",
         server_delete,
         "Remove a node (its heartbeats are refused from then on).",
         params=(_SERVER_ID,),
-        audit="server.delete",
+        audit=AuditAction.SERVER_DELETE,
     ),
     Command(
         "Server.JoinToken.Create",
         join_token_create,
         "A one-time JoinToken for `tidecast node join` on a new node (shown only here).",
-        audit="server.join_token.create",
+        audit=AuditAction.SERVER_JOIN_TOKEN_CREATE,
     ),
 )

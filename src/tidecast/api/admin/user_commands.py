@@ -8,6 +8,7 @@ from typing import Any
 from tidecast.api.admin.account_commands import paging
 from tidecast.api.admin.command import Call, Command, ErrorCode, ErrorKey, Param
 from tidecast.api.admin.views import device_info, subscription_info, user_info
+from tidecast.core.audit import AuditAction
 from tidecast.core.errors import InvalidInput, MissingParameter
 from tidecast.core.users import ROLES_BY_NAME, User
 
@@ -71,8 +72,8 @@ def _role(call: Call) -> int | None:
 async def user_create(call: Call) -> dict[str, Any]:
     p = call.params
     role = (p.text("Role") or "user").strip().lower()
-    call.target = p.required_text("Username").strip().lower()
-    call.detail = {"role": role}
+    call.record.target = p.required_text("Username").strip().lower()
+    call.record.detail = {"role": role}
     user = await call.services.accounts.create(
         p.required_text("Username"),
         p.required_text("Password"),
@@ -82,7 +83,7 @@ async def user_create(call: Call) -> dict[str, Any]:
         actor=call.me,
         address=call.address,
     )
-    call.target = user.login
+    call.record.target = user.login
     return {"UserID": user.id}
 
 
@@ -92,7 +93,7 @@ async def user_update(call: Call) -> dict[str, Any]:
     p = call.params
     accounts = call.services.accounts
     user = await _user(call)
-    call.target = user.login
+    call.record.target = user.login
     changes: dict[str, Any] = {}
     for param, key in (("Name", "nickname"), ("EmailAddress", "email"), ("Password", "password")):
         if p.has(param):
@@ -100,7 +101,7 @@ async def user_update(call: Call) -> dict[str, Any]:
     role = _role(call)
     if role is not None:
         changes["type"] = role
-    call.detail = {
+    call.record.detail = {
         "fields": [
             name
             for name in ("Name", "EmailAddress", "Password", "Role", "Username", "Disable2FA")
@@ -120,11 +121,11 @@ async def user_update(call: Call) -> dict[str, Any]:
 
 async def users_delete(call: Call) -> dict[str, Any]:
     ids = call.params.ids("Users") or []
-    call.target = ",".join(str(user_id) for user_id in ids)
+    call.record.target = ",".join(str(user_id) for user_id in ids)
     users = [await call.services.accounts.get_by_id(user_id) for user_id in ids]
     for user in users:
         await call.services.accounts.delete(user.login, actor=call.me)
-    call.detail = {"logins": [user.login for user in users]}
+    call.record.detail = {"logins": [user.login for user in users]}
     return {}
 
 
@@ -137,7 +138,7 @@ async def devices_get(call: Call) -> dict[str, Any]:
 
 async def device_revoke(call: Call) -> dict[str, Any]:
     device_id = call.params.required_int("DeviceID", minimum=1)
-    call.target = f"device:{device_id}"
+    call.record.target = f"device:{device_id}"
     await call.services.devices.revoke(device_id)
     return {}
 
@@ -186,7 +187,7 @@ COMMANDS: tuple[Command, ...] = (
             Param("Role", "string", "user (default), admin or guest"),
         ),
         errors=_EXISTS,
-        audit="user.create",
+        audit=AuditAction.USER_CREATE,
     ),
     Command(
         "User.Update",
@@ -202,14 +203,14 @@ COMMANDS: tuple[Command, ...] = (
             Param("Disable2FA", "boolean", "Turn the account's two-factor off"),
         ),
         errors=_EXISTS,
-        audit="user.update",
+        audit=AuditAction.USER_UPDATE,
     ),
     Command(
         "Users.Delete",
         users_delete,
         "Delete accounts (not the admin account, nor the last operator).",
         params=(Param("Users", "id_list", "UserIDs separated by commas", required=True),),
-        audit="user.delete",
+        audit=AuditAction.USER_DELETE,
     ),
     Command(
         "Devices.Get",
@@ -222,6 +223,6 @@ COMMANDS: tuple[Command, ...] = (
         device_revoke,
         "Sign a device out: its token ends and its slot is free.",
         params=(Param("DeviceID", "integer", "DeviceID from Devices.Get", required=True),),
-        audit="device.revoke",
+        audit=AuditAction.DEVICE_REVOKE,
     ),
 )

@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidecast.api.webui.admin_area import AdminArea, Record, refusal
+from tidecast.api.webui.admin_area import AdminArea, refusal
 from tidecast.api.webui.pages import see_other
 from tidecast.api.webui.sessions import Visitor
 from tidecast.core.access import AddressClass
+from tidecast.core.audit import AuditAction, Record
 from tidecast.core.errors import AccessDenied, InvalidInput
 from tidecast.core.instance import ALLOW_INTRANET, ALLOW_REMOTE
 from tidecast.core.users import User
@@ -77,7 +78,7 @@ class AccessPage:
     def __init__(self, area: AdminArea) -> None:
         self._area = area
         self._switches = area.services.switches
-        self._log_file = area.services.settings.data_dir / "logs" / "tidecast.log"
+        self._log_file = area.services.settings.log_file
 
     async def show(self, request: Request, visitor: Visitor, _me: User) -> Response:
         return self._render(request, visitor, {})
@@ -88,7 +89,7 @@ class AccessPage:
         if switch is None:
             raise InvalidInput("no such switch", field="switch")
         value = form.get("value") == "on"
-        record = Record("access.update", target=switch.key, detail={"value": value})
+        record = Record(target=switch.key, detail={"value": value})
 
         async def change() -> None:
             if not value and visitor.caller.address_class is switch.shuts_out:
@@ -100,7 +101,7 @@ class AccessPage:
             await self._switches.set(switch.key, value)
 
         try:
-            await self._area.audited(visitor, me, record, change)
+            await self._area.audited(visitor, me, AuditAction.ACCESS_UPDATE, record, change)
         except Exception as exc:
             status, errors = refusal(exc, (), switch.name)
             return self._render(request, visitor, errors, status)

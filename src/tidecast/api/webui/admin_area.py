@@ -1,19 +1,19 @@
 """What every admin page shares: operator actions written to the audit log, core errors
 shown next to a form's fields, and numbers, dates and times as a form or a page has them.
 
-An operator action is audited as the admin command API (``/api.php``) audits it: the same
-action names (``user.create``, ``plan.update``…), target and detail, recorded once the
-action ran, whether it succeeded (``{"result": "ok"}``) or failed (``{"result":
-"failed", "error": [reason]}``), so the log reads the same whichever surface was used.
+An operator action is audited as the admin command API (``/api.php``) audits it, through
+the core's ``AuditLog.outcome``: the same action names (``user.create``,
+``plan.update``…), target and detail, recorded once the action ran, whether it succeeded
+or failed, so the log reads the same whichever surface was used.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,24 +21,12 @@ from starlette.responses import Response
 from tidecast.api.webui.pages import status_of
 from tidecast.api.webui.sessions import Visitor
 from tidecast.api.webui.ui import WebUI
+from tidecast.core.audit import AuditAction, Record
 from tidecast.core.errors import InvalidInput, NotFound, TidecastError
+from tidecast.core.integers import INT_MAX
 from tidecast.core.users import User
 
-log = logging.getLogger("tidecast.api.webui")
-
 T = TypeVar("T")
-MAX_ID = 2**31 - 1
-"""The largest integer a column holds on every database (PostgreSQL's ``integer``)."""
-
-
-@dataclass(slots=True)
-class Record:
-    """One audit entry in the making; the action may fill in target and detail as it
-    learns them (a new account's login, a grant's id). Never put a secret in ``detail``."""
-
-    action: str
-    target: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 class AdminArea:
@@ -54,32 +42,23 @@ class AdminArea:
         return self.ui.pages.render(request, visitor, template, status=status, **ctx)
 
     async def audited(
-        self, visitor: Visitor, actor: User, record: Record, action: Callable[[], Awaitable[T]]
+        self,
+        visitor: Visitor,
+        actor: User,
+        action: AuditAction,
+        record: Record,
+        run: Callable[[], Awaitable[T]],
     ) -> T:
-        """Run ``action`` and record it, failed or not; its exception propagates."""
-        try:
-            result = await action()
-        except Exception as exc:
-            reason = exc.reason if isinstance(exc, TidecastError) else None
-            await self._write(visitor, actor, record, {"result": "failed", "error": [reason]})
-            raise
-        await self._write(visitor, actor, record, {"result": "ok"})
-        return result
-
-    async def _write(
-        self, visitor: Visitor, actor: User, record: Record, outcome: dict[str, Any]
-    ) -> None:
+        """``run()``, recorded in the audit log as ``action`` of ``actor``, failed or not
+        (``record`` is what ``run`` fills in); its exception propagates."""
         address = visitor.caller.address
-        try:
-            await self.services.audit.record(
-                record.action,
-                actor=actor.login,
-                target=record.target,
-                detail={**record.detail, **outcome},
-                address=str(address) if address is not None else None,
-            )
-        except TidecastError as exc:  # the action itself is done; losing its entry is logged
-            log.error("audit log write failed for %s: %s", record.action, exc.message)
+        async with self.services.audit.outcome(
+            action,
+            actor=actor.login,
+            address=str(address) if address is not None else None,
+            record=record,
+        ):
+            return await run()
 
 
 def refusal(exc: Exception, fields: Collection[str], default: str) -> tuple[int, dict[str, str]]:
@@ -109,7 +88,7 @@ def whole_number(text: str, field_name: str, label: str) -> int:
     # isdigit() alone admits digits int() refuses ("²"): ASCII only.
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 10):
         raise InvalidInput(f"{label} must be a whole number", field=field_name)
-    if abs(int(value)) > MAX_ID:
+    if abs(int(value)) > INT_MAX:
         raise InvalidInput(f"{label} is too large", field=field_name)
     return int(value)
 
@@ -117,9 +96,44 @@ def whole_number(text: str, field_name: str, label: str) -> int:
 def path_id(request: Request, name: str) -> int:
     """An id from the URL (``{name:int}``); one no row can have is simply not found."""
     value: int = request.path_params[name]
-    if value > MAX_ID:
+    if value > INT_MAX:
         raise NotFound("there is no such page")
     return value
+
+
+def page_number(text: str | None) -> int:
+    """``?page=``: 1 when missing or nonsense (a bookmark of a shorter list still opens)."""
+    if text and text.isascii() and text.isdigit() and len(text) < 7:
+        return max(int(text), 1)
+    return 1
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """Where a list shown a page at a time is: page ``number`` of ``pages``, and the links
+    to the pages before and after it (None at either end)."""
+
+    number: int
+    pages: int
+    before: str | None
+    after: str | None
+
+
+def pager(path: str, query: dict[str, str], number: int, total: int, size: int) -> Pager:
+    """Page ``number`` of ``total`` rows, ``size`` a page; the links keep ``query`` (the
+    list's filters; empty ones are left out)."""
+    pages = max(1, -(-total // size))
+    kept = {name: value for name, value in query.items() if value}
+
+    def link(to: int) -> str:
+        return f"{path}?" + urlencode({**kept, "page": str(to)})
+
+    return Pager(
+        number=number,
+        pages=pages,
+        before=link(number - 1) if number > 1 else None,
+        after=link(number + 1) if number < pages else None,
+    )
 
 
 def day_start(text: str, field_name: str, label: str) -> int:

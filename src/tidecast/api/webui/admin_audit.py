@@ -1,37 +1,23 @@
 """The audit log, for an operator (``/webui/admin/audit``): newest first, a page at a time,
-optionally of one action (``?action=user.create``), as ``AuditLog.Get`` reads it."""
+optionally of one action (``?action=user.create``) and of one actor (``?actor=root``), as
+``AuditLog.Get`` reads it. The action filter suggests the core's action names; any name
+may be typed."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidecast.api.webui.admin_area import AdminArea, when
+from tidecast.api.webui.admin_area import AdminArea, page_number, pager, when
 from tidecast.api.webui.sessions import Visitor
-from tidecast.core.audit import AuditEntry
+from tidecast.core.audit import ACTIONS, AuditEntry
 from tidecast.core.users import User
 
 PAGE_SIZE = 25
-ACTIONS = (
-    "admin.login",
-    "user.create",
-    "user.update",
-    "user.delete",
-    "plan.create",
-    "plan.update",
-    "plan.delete",
-    "grant.create",
-    "grant.revoke",
-    "server.join_token.create",
-    "server.delete",
-    "access.update",
-)
-"""Suggested in the filter (the log holds others too: any action name may be typed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,26 +45,20 @@ def entry_row(entry: AuditEntry) -> EntryRow:
     )
 
 
-def page_number(text: str | None) -> int:
-    """``?page=``: 1 when missing or nonsense (a bookmark of a shorter log still opens)."""
-    if text and text.isascii() and text.isdigit() and len(text) < 7:
-        return max(int(text), 1)
-    return 1
-
-
 def routes(area: AdminArea) -> list[BaseRoute]:
     async def show(request: Request, visitor: Visitor, _me: User) -> Response:
         action = request.query_params.get("action", "").strip()[:64]
+        actor = request.query_params.get("actor", "").strip()[:255]
         number = page_number(request.query_params.get("page"))
         entries, total = await area.services.audit.entries(
-            offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE, action=action or None
+            offset=(number - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+            action=action or None,
+            actor=actor or None,
         )
-        pages = max(1, -(-total // PAGE_SIZE))
-
-        def link(to: int) -> str:
-            query = {"action": action, "page": str(to)} if action else {"page": str(to)}
-            return "/webui/admin/audit?" + urlencode(query)
-
+        paging = pager(
+            "/webui/admin/audit", {"action": action, "actor": actor}, number, total, PAGE_SIZE
+        )
         return area.render(
             request,
             visitor,
@@ -86,11 +66,9 @@ def routes(area: AdminArea) -> list[BaseRoute]:
             entries=[entry_row(entry) for entry in entries],
             total=total,
             action=action,
+            actor=actor,
             actions=ACTIONS,
-            number=number,
-            pages=pages,
-            newer=link(number - 1) if number > 1 else None,
-            older=link(number + 1) if number < pages else None,
+            pager=paging,
         )
 
     return [Route("/webui/admin/audit", area.ui.operator(show), methods=["GET"])]

@@ -15,9 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidecast.api.webui.admin_area import AdminArea, Record, path_id, refusal, when, whole_number
+from tidecast.api.webui.admin_area import AdminArea, path_id, refusal, when, whole_number
 from tidecast.api.webui.pages import see_other
 from tidecast.api.webui.sessions import Visitor
+from tidecast.core.audit import AuditAction, Record
 from tidecast.core.errors import InvalidInput
 from tidecast.core.servers import Server
 from tidecast.core.subscriptions import Plan
@@ -102,14 +103,14 @@ class PlansPage:
     async def create(self, request: Request, visitor: Visitor, me: User) -> Response:
         form = await self._area.ui.form(request, visitor)
         servers = await self._servers.list()
-        record = Record("plan.create", target=form.get("name", "").strip())
+        record = Record(target=form.get("name", "").strip())
 
         async def create() -> None:
             plan = await self._plans.create_plan(**plan_values(form, servers))
             record.target, record.detail = f"plan:{plan.id}", {"name": plan.name}
 
         try:
-            await self._area.audited(visitor, me, record, create)
+            await self._area.audited(visitor, me, AuditAction.PLAN_CREATE, record, create)
         except Exception as exc:
             status, errors = refusal(exc, PLAN_FIELDS, "name")
             return await self._list(request, visitor, _echo(form, servers), errors, status)
@@ -123,7 +124,7 @@ class PlansPage:
         plan = await self._plans.plan(path_id(request, "plan_id"))
         form = await self._area.ui.form(request, visitor)
         servers = await self._servers.list()
-        record = Record("plan.update", target=f"plan:{plan.id}")
+        record = Record(target=f"plan:{plan.id}")
 
         async def update() -> None:
             # Only what differs is sent, so the audit log names what really changed.
@@ -132,22 +133,24 @@ class PlansPage:
             record.detail = {"fields": sorted(changes)}
             await self._plans.update_plan(plan.id, **changes)
 
+        echo = _echo(form, servers)
         return await self._after(
-            request, visitor, me, plan, record, update, _echo(form, servers), "name"
+            request, visitor, me, plan, (AuditAction.PLAN_UPDATE, record), update, echo, "name"
         )
 
     async def delete(self, request: Request, visitor: Visitor, me: User) -> Response:
         plan = await self._plans.plan(path_id(request, "plan_id"))
         form = await self._area.ui.form(request, visitor)
-        record = Record("plan.delete", target=f"plan:{plan.id}")
+        record = Record(target=f"plan:{plan.id}")
 
         async def delete() -> None:
             if form.get("confirm") != "yes":
                 raise InvalidInput(f"tick the box to delete {plan.name}", field="confirm")
             await self._plans.delete_plan(plan.id)
 
+        audit = (AuditAction.PLAN_DELETE, record)
         return await self._after(
-            request, visitor, me, plan, record, delete, values_of(plan), "confirm"
+            request, visitor, me, plan, audit, delete, values_of(plan), "confirm"
         )
 
     async def _after(
@@ -156,13 +159,13 @@ class PlansPage:
         visitor: Visitor,
         me: User,
         plan: Plan,
-        record: Record,
+        audit: tuple[AuditAction, Record],
         action: Callable[[], Awaitable[None]],
         echo: dict[str, Any],
         default: str,
     ) -> Response:
         try:
-            await self._area.audited(visitor, me, record, action)
+            await self._area.audited(visitor, me, *audit, action)
         except Exception as exc:
             status, errors = refusal(exc, (*PLAN_FIELDS, "confirm"), default)
             return await self._edit(request, visitor, plan, echo, errors, status)

@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidecast.api.webui.admin_area import AdminArea, Record, path_id, refusal, when
+from tidecast.api.webui.admin_area import AdminArea, path_id, refusal, when
 from tidecast.api.webui.pages import see_other
 from tidecast.api.webui.sessions import Visitor
+from tidecast.core.audit import AuditAction, Record
 from tidecast.core.servers import JOIN_TOKEN_SECONDS, Server
 from tidecast.core.users import User
 
@@ -86,8 +87,10 @@ class ServersPage:
 
     async def join_token(self, request: Request, visitor: Visitor, me: User) -> Response:
         await self._area.ui.form(request, visitor)
-        record = Record("server.join_token.create")
-        token = await self._area.audited(visitor, me, record, self._servers.create_join_token)
+        action = AuditAction.SERVER_JOIN_TOKEN_CREATE
+        token = await self._area.audited(
+            visitor, me, action, Record(), self._servers.create_join_token
+        )
         return await self._render(
             request, visitor, command=join_command(self._base_url(request), token)
         )
@@ -95,9 +98,15 @@ class ServersPage:
     async def delete(self, request: Request, visitor: Visitor, me: User) -> Response:
         await self._area.ui.form(request, visitor)
         server_id: int = path_id(request, "server_id")
-        record = Record("server.delete", target=f"server:{server_id}")
+        record = Record(target=f"server:{server_id}")
         try:
-            await self._area.audited(visitor, me, record, lambda: self._servers.delete(server_id))
+            await self._area.audited(
+                visitor,
+                me,
+                AuditAction.SERVER_DELETE,
+                record,
+                lambda: self._servers.delete(server_id),
+            )
         except Exception as exc:
             status, errors = refusal(exc, (), "servers")
             return await self._render(request, visitor, errors=errors, status=status)

@@ -1,5 +1,9 @@
 """The operator's list of accounts, and creating one (``/webui/admin/users``).
 
+The list is shown 50 accounts a page, by login, and searched with ``?q=``: part of the
+login, the name or the email address, in any case. The account store offers every
+account at once (``AccountService.all``), so the search and the pages are cut here.
+
 Accounts are created through the account store as ``User.Create`` of the admin command
 API does, with the operator as actor: its rules (unique login, nickname and email,
 password strength, the reserved ``admin`` login) apply, and the action is audited as
@@ -15,15 +19,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidecast.api.webui.admin_area import AdminArea, Record, refusal, when
+from tidecast.api.webui.admin_area import AdminArea, page_number, pager, refusal, when
 from tidecast.api.webui.pages import see_other
 from tidecast.api.webui.sessions import Visitor
+from tidecast.core.audit import AuditAction, Record
 from tidecast.core.users import Role, User
 
 ROLE_CHOICES = (("user", "User"), ("admin", "Operator"), ("guest", "Guest"))
 """The account types a form offers: the core's role name, and what the page calls it."""
 ROLE_LABELS = {Role.OPERATOR: "Operator", Role.USER: "User", Role.GUEST: "Guest"}
 CREATE_FIELDS = ("login", "password", "nickname", "email", "role")
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,14 @@ def user_row(user: User) -> UserRow:
     )
 
 
+def matches(user: User, words: str) -> bool:
+    """Whether ``words`` is part of the account's login, name or email address (any case)."""
+    needle = words.casefold()
+    return any(
+        needle in (text or "").casefold() for text in (user.login, user.nickname, user.email)
+    )
+
+
 def routes(area: AdminArea) -> list[BaseRoute]:
     page = UsersPage(area)
     ui = area.ui
@@ -75,7 +89,7 @@ class UsersPage:
         form = await self._area.ui.form(request, visitor)
         login = form.get("login", "").strip()
         role = form.get("role", "user")
-        record = Record("user.create", target=login.lower(), detail={"role": role})
+        record = Record(target=login.lower(), detail={"role": role})
 
         async def create() -> User:
             user = await self._accounts.create(
@@ -91,7 +105,7 @@ class UsersPage:
             return user
 
         try:
-            user = await self._area.audited(visitor, me, record, create)
+            user = await self._area.audited(visitor, me, AuditAction.USER_CREATE, record, create)
         except Exception as exc:
             status, errors = refusal(exc, CREATE_FIELDS, "login")
             return await self._render(request, visitor, form=form, errors=errors, status=status)
@@ -107,13 +121,20 @@ class UsersPage:
         created: str | None = None,
         status: int = 200,
     ) -> Response:
-        users = [user_row(user) for user in await self._accounts.all()]
+        words = request.query_params.get("q", "").strip()[:255]
+        number = page_number(request.query_params.get("page"))
+        users = await self._accounts.all()
+        found = [user for user in users if matches(user, words)] if words else users
+        first = (number - 1) * PAGE_SIZE
         return self._area.render(
             request,
             visitor,
             "admin_users.html",
             status=status,
-            users=users,
+            users=[user_row(user) for user in found[first : first + PAGE_SIZE]],
+            total=len(found),
+            words=words,
+            pager=pager("/webui/admin/users", {"q": words}, number, len(found), PAGE_SIZE),
             form={name: form.get(name, "") for name in CREATE_FIELDS if name != "password"},
             errors=errors,
             roles=ROLE_CHOICES,
