@@ -357,7 +357,9 @@ class PostgresServer:
                 "--auth-local=trust",
                 "--auth-host=scram-sha-256",
                 "--encoding=UTF8",
-                "--locale=C",
+                # C collation, but UTF-8 character classes: lower() folds "É" as a
+                # server set up with a UTF-8 locale does.
+                "--locale=C.UTF-8",
                 "--no-sync",
             ],
             as_pg_user=True,

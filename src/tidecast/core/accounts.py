@@ -1,12 +1,13 @@
-"""The one account store: creating, reading, editing and deleting users, and logging in.
+"""The one account store, and signing in: every surface (engine ``sign_in``, user
+commands, admin API, device API, web UI) goes through :class:`AccountService`, so an
+account created through one signs in through all of them.
 
-Every surface (engine ``sign_in``, user commands, admin API, device API, web UI) goes
-through this service, so an account created through one signs in through all of them.
+The account records (reading, searching, creating, editing, deleting) are
+:class:`~tidecast.core.account_store.AccountStore`'s; this module adds passwords
+checked, sessions opened and ended, guest sign-ins, and the account behind a token.
 A password sign-in (:meth:`AccountService.sign_in`, which :meth:`~AccountService.login`
 uses) asks an account with two-factor on for its code too; :meth:`~AccountService.authenticate`
 checks the password alone, for surfaces that ask for the code on a page of their own.
-Role rules follow seed 003: creating an operator needs an operator or the security code;
-operators cannot be demoted below the last one; guests have no password and cannot edit.
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from tidecast.core.account_store import (
+    ONLINE_WINDOW_SECONDS,
+    RESERVED_LOGIN,
+    SEARCH_FIELDS,
+    AccountPolicy,
+    AccountStore,
+    UserPage,
+    with_values,
+)
 from tidecast.core.credentials import COMMAND_KIND, TokenService
 from tidecast.core.errors import (
     AccessDenied,
@@ -26,30 +36,29 @@ from tidecast.core.errors import (
     NotFound,
 )
 from tidecast.core.login_throttle import LoginThrottle
-from tidecast.core.passwords import check_strength, hash_password, verify_password
+from tidecast.core.passwords import verify_password
 from tidecast.core.security_code import SecurityCode
 from tidecast.core.two_factor import TwoFactor
-from tidecast.core.users import (
-    ROLES_BY_NAME,
-    Role,
-    User,
-    check_changes,
-    check_email,
-    check_nickname,
-    is_online,
-    local_part,
-    normalize_login,
-)
-from tidecast.storage import playlist_repo, users_repo
-from tidecast.storage.database import Connection, Database
+from tidecast.core.users import Role, User, is_online, normalize_login
+from tidecast.storage import users_repo
+from tidecast.storage.database import Database
 from tidecast.storage.users_repo import UserRow
 
-RESERVED_LOGIN = "admin"
-"""Only the host's console or an operator may create it; it can never delete itself."""
+__all__ = [
+    "GUEST_BUSY_SECONDS",
+    "MAX_IDENTIFIER",
+    "ONLINE_WINDOW_SECONDS",
+    "RESERVED_LOGIN",
+    "SEARCH_FIELDS",
+    "USER_CACHE_SECONDS",
+    "AccountPolicy",
+    "AccountService",
+    "Session",
+    "UserPage",
+]
+
 MAX_IDENTIFIER = 320
 """Longest login or email worth looking up when logging in."""
-ONLINE_WINDOW_SECONDS = 15 * 60
-"""A user counts as logged in (``flag_logged_in``) this long after their last login."""
 GUEST_BUSY_SECONDS = 60 * 60
 USER_CACHE_SECONDS = 5.0
 """How long :meth:`AccountService.user_for_token` reuses an account it read, as the token
@@ -62,16 +71,7 @@ class Session:
     token: str
 
 
-@dataclass(frozen=True, slots=True)
-class AccountPolicy:
-    allow_user_creation: bool = True
-    allow_guest_login: bool = True
-    allow_custom_guests: bool = True
-    online_accounts: bool = True
-    max_temporary_guests: int = 50
-
-
-class AccountService:
+class AccountService(AccountStore):
     def __init__(
         self,
         db: Database,
@@ -81,291 +81,8 @@ class AccountService:
         policy: AccountPolicy,
         two_factor: TwoFactor,
     ) -> None:
-        self._db = db
-        self._tokens = tokens
-        self.security_code = security_code
-        self._throttle = throttle
-        self._policy = policy
+        super().__init__(db, tokens, security_code, throttle, policy)
         self._two_factor = two_factor
-        self._recent: dict[int, tuple[User, float]] = {}
-        self._changes = 0  # bumped by every write, so a read racing one is not remembered
-
-    # -- reading -------------------------------------------------------------------------
-
-    async def get(self, login: str) -> User:
-        async with self._db.read() as conn:
-            user = await users_repo.by_login(conn, normalize_login(login))
-        if user is None:
-            raise NotFound(f"no user {login!r}", field="username", reason="user_not_found")
-        return user
-
-    async def get_by_id(self, user_id: int) -> User:
-        async with self._db.read() as conn:
-            user = await users_repo.by_id(conn, user_id)
-        if user is None:
-            raise NotFound("no such user", reason="user_not_found")
-        return user
-
-    async def visible_to(self, viewer: User | None) -> list[User]:
-        """Everyone for operators; public accounts (and oneself) for anyone else."""
-        is_operator = viewer is not None and viewer.type == Role.OPERATOR
-        async with self._db.read() as conn:
-            users = await users_repo.all_users(conn, public_only=not is_operator)
-            if viewer is not None and not is_operator and not viewer.flag_public:
-                users.append(viewer)
-        return sorted(users, key=lambda u: u.login)
-
-    async def all(self) -> list[User]:
-        """Every account, by login (the host's console: ``tidecast user list``)."""
-        async with self._db.read() as conn:
-            return await users_repo.all_users(conn, public_only=False)
-
-    def can_see(self, viewer: User | None, user: User) -> bool:
-        return user.flag_public or (
-            viewer is not None and (viewer.type == Role.OPERATOR or viewer.id == user.id)
-        )
-
-    @staticmethod
-    def logged_in_recently(user: User) -> bool:
-        return user.last_login_at is not None and (
-            time.time() - user.last_login_at < ONLINE_WINDOW_SECONDS
-        )
-
-    # -- creating ------------------------------------------------------------------------
-
-    async def create(
-        self,
-        login: str,
-        password: str | None,
-        *,
-        role: str = "user",
-        nickname: str | None = None,
-        email: str | None = None,
-        security_code: object = None,
-        actor: User | None = None,
-        trusted: bool = False,
-        address: str | None = None,
-    ) -> User:
-        """Create an account. ``trusted`` is the host's own console (CLI), which may do
-        anything; otherwise an operator needs an operator actor or the security code."""
-        login = normalize_login(login)
-        wanted = ROLES_BY_NAME.get(role)
-        if wanted is None:
-            raise InvalidInput("role must be admin, user or guest", field="role")
-        actor_is_operator = actor is not None and actor.type == Role.OPERATOR
-        if not trusted and not actor_is_operator and not self._policy.allow_user_creation:
-            raise FeatureClosed("creating accounts is disabled", reason="creation_disabled")
-        if login == RESERVED_LOGIN and not (trusted or actor_is_operator):
-            raise AccessDenied(f"the login {RESERVED_LOGIN!r} is reserved", reason="unauthorized")
-        if not (trusted or actor_is_operator):
-            await self._throttle.note_creation(address)
-        if is_online(login):
-            if not self._policy.online_accounts:
-                raise FeatureClosed(
-                    "Creating online accounts is not allowed on this instance",
-                    reason="online_disabled",
-                )
-            if wanted == Role.OPERATOR:
-                raise AccessDenied(
-                    "Admin accounts are not allowed to be created online", reason="online_admin"
-                )
-        needs_password = wanted != Role.GUEST or bool(password)
-        if needs_password:
-            if not password:
-                raise InvalidInput(
-                    "password is required", field="password", reason="password_too_short"
-                )
-            check_strength(password)
-        now = int(time.time())
-        row = UserRow(
-            login=login,
-            nickname=check_nickname(nickname) if nickname else local_part(login),
-            email=check_email(email),
-            type=int(wanted),
-            created_at=now,
-            updated_at=now,
-        )
-        # Everything that can fail is checked before the single-use code is spent.
-        async with self._db.read() as conn:
-            await self._check_unique(conn, row)
-        if (
-            wanted == Role.OPERATOR
-            and not (trusted or actor_is_operator)
-            and not self.security_code.consume(security_code, address)
-        ):
-            raise AccessDenied("an operator or the security code is needed", reason="unauthorized")
-        if needs_password:
-            assert password is not None
-            row.password_hash = await hash_password(password)
-        async with self._db.write() as conn:
-            await self._check_unique(conn, row)
-            row.id = await users_repo.insert(conn, row)
-        return row
-
-    async def _check_unique(self, conn: Connection, row: UserRow) -> None:
-        existing = await users_repo.by_login(conn, row.login)
-        if existing is not None and existing.id != row.id:
-            raise Conflict(f"user {row.login} already exists", field="login", reason="user_exists")
-        same_nick = await users_repo.by_nickname(conn, row.nickname)
-        if same_nick is not None and same_nick.id != row.id:
-            raise Conflict("nickname already in use", field="nickname", reason="nickname_taken")
-        if "@" in row.login:
-            # An online login equal to someone's email would take over their email login.
-            mail_owner = await users_repo.by_email(conn, row.login)
-            if mail_owner is not None and mail_owner.id != row.id:
-                raise Conflict(
-                    f"user {row.login} already exists", field="login", reason="user_exists"
-                )
-        if row.email:
-            same_mail = await users_repo.by_email(conn, row.email)
-            if same_mail is not None and same_mail.id != row.id:
-                raise Conflict("email already in use", field="email", reason="email_taken")
-            login_owner = await users_repo.by_login(conn, row.email)
-            if login_owner is not None and login_owner.id != row.id:
-                raise Conflict("email already in use", field="email", reason="email_taken")
-
-    # -- editing -------------------------------------------------------------------------
-
-    async def edit_self(self, user: User, changes: dict[str, Any]) -> User:
-        if user.type == Role.GUEST:
-            raise AccessDenied("guests cannot edit their account", reason="guests_cannot_edit")
-        changes = dict(changes)
-        if "type" in changes and changes["type"] != user.type:
-            raise AccessDenied("you cannot change your own type", reason="cannot_change_type")
-        changes.pop("type", None)
-        return await self._apply(user, changes)
-
-    async def edit(self, login: str, changes: dict[str, Any], *, actor: User) -> User:
-        """An operator's edit; online accounts only take ``type`` and ``flag_tutorial_done``."""
-        self.require_operator(actor)
-        user = await self.get(login)
-        changes = dict(changes)
-        if is_online(user.login) and set(changes) - {"type", "flag_tutorial_done"}:
-            raise InvalidInput(
-                "only type and flag_tutorial_done of online accounts can be edited here",
-                reason="online_edit",
-            )
-        new_type = None
-        if "type" in changes:
-            new_type = changes.pop("type")
-            if new_type not in (0, 1, 2) or isinstance(new_type, bool):
-                raise InvalidInput("type must be 0, 1 or 2", field="type")
-        return await self._apply(user, changes, new_type=new_type)
-
-    async def _apply(
-        self, user: User, changes: dict[str, Any], *, new_type: int | None = None
-    ) -> User:
-        """Validate and store ``changes``; the type only ever comes from ``new_type``, which
-        callers set after their own role checks (never from a client's ``changes``)."""
-        values: dict[str, Any] = {}
-        if new_type is not None:
-            values["type"] = int(new_type)
-        changes = dict(changes)
-        password = changes.pop("password", None)
-        avatar = changes.pop("avatar_file", None)
-        values.update(check_changes(changes))
-        if password is not None:
-            values["password_hash"] = await hash_password(password)
-        if avatar is not None:
-            if not isinstance(avatar, str) or not 0 < len(avatar) <= 255:
-                raise InvalidInput("avatar must be a stored file name", field="avatar")
-            values["avatar_file"] = avatar
-        if not values:
-            return user
-        values["updated_at"] = int(time.time())
-        updated = UserRow(**{**_fields(user), **values})
-        async with self._db.write() as conn:
-            await self._check_unique(conn, updated)
-            if user.type == Role.OPERATOR and values.get("type", Role.OPERATOR) != Role.OPERATOR:
-                await self._keep_an_operator(conn, user)
-            assert user.id is not None
-            await users_repo.update_values(conn, user.id, values)
-        self._forget(user.id)
-        if password is not None:
-            await self._tokens.revoke_owner(str(user.id))
-        return updated
-
-    async def set_password(self, login: str, password: str) -> None:
-        """The host's console sets a password (``tidecast user passwd``)."""
-        user = await self.get(login)
-        await self._apply(user, {"password": password})
-
-    async def reset_password(
-        self, login: str, password: str, security_code: object, *, address: str | None = None
-    ) -> None:
-        """Seed 003 ``resetUserPassword`` for a local account: needs the security code,
-        checked first so that the answer tells nothing about which accounts exist."""
-        check_strength(password)
-        if is_online(normalize_login(login)):
-            raise InvalidInput(
-                "online accounts reset their password at their home instance", reason="online_reset"
-            )
-        if not self.security_code.consume(security_code, address):
-            raise AccessDenied("wrong security code", reason="wrong_security_code")
-        user = await self.get(login)
-        await self._apply(user, {"password": password})
-
-    async def set_anime_list(self, user: User, ids: list[int], titles: list[str]) -> User:
-        values = {
-            "anime_list_ids": ids,
-            "anime_list_titles": titles,
-            "anime_list_last_modified_at": int(time.time()),
-        }
-        async with self._db.write() as conn:
-            assert user.id is not None
-            await users_repo.update_values(conn, user.id, values)
-        self._forget(user.id)
-        return UserRow(**{**_fields(user), **values})
-
-    async def rename(self, user: User, new_login: str) -> User:
-        """Change a login (converting to and from online); its tokens are revoked."""
-        new_login = normalize_login(new_login)
-        renamed = UserRow(**{**_fields(user), "login": new_login, "updated_at": int(time.time())})
-        async with self._db.write() as conn:
-            await self._check_unique(conn, renamed)
-            assert user.id is not None
-            await users_repo.update_values(
-                conn, user.id, {"login": new_login, "updated_at": renamed.updated_at}
-            )
-            # The account's own playlist follows it (owners are logins).
-            await playlist_repo.rename_owner(conn, user.login, new_login)
-        self._forget(user.id)
-        await self._tokens.revoke_owner(str(user.id))
-        return renamed
-
-    # -- deleting ------------------------------------------------------------------------
-
-    async def delete(self, login: str, *, actor: User | None, trusted: bool = False) -> None:
-        if not trusted:
-            if actor is None:
-                raise AuthenticationRequired("log in as an operator to delete accounts")
-            self.require_operator(actor)
-        user = await self.get(login)
-        if user.login == RESERVED_LOGIN and not trusted:
-            raise AccessDenied("the admin account cannot be deleted", reason="admin_undeletable")
-        await self._remove(user)
-
-    async def delete_self(self, user: User) -> None:
-        if user.login == RESERVED_LOGIN:
-            raise AccessDenied("the admin account cannot be deleted", reason="admin_undeletable")
-        await self._remove(user)
-
-    async def _remove(self, user: User) -> None:
-        assert user.id is not None
-        async with self._db.write() as conn:
-            if user.type == Role.OPERATOR:
-                await self._keep_an_operator(conn, user)
-            await playlist_repo.forget_viewer(conn, user.id)
-            await users_repo.remove(conn, user.id)
-        self._forget(user.id)
-        await self._tokens.revoke_owner(str(user.id))
-
-    async def _keep_an_operator(self, conn: Connection, user: User) -> None:
-        """Inside the write that removes or demotes ``user``: refuse if no operator would
-        remain (the other operators' rows are locked, so concurrent removals serialise)."""
-        assert user.id is not None
-        if await users_repo.count_operators_locked(conn, user.id) == 0:
-            raise AccessDenied("the last operator cannot be removed", reason="admin_undeletable")
 
     # -- logging in ----------------------------------------------------------------------
 
@@ -451,7 +168,7 @@ class AccountService:
         async with self._db.write() as conn:
             await users_repo.update_values(conn, user.id, values)
         self._forget(user.id)
-        user = UserRow(**{**_fields(user), **values})
+        user = with_values(user, values)
         token = await self._tokens.issue(kind, str(user.id), device=device)
         return Session(user, token)
 
@@ -487,7 +204,7 @@ class AccountService:
         # A reused guest account starts afresh: the previous guest's tokens end.
         await self._tokens.revoke_owner(str(guest.id))
         token = await self._tokens.issue(kind, str(guest.id))
-        return Session(UserRow(**{**_fields(guest), "last_login_at": now}), token)
+        return Session(with_values(guest, {"last_login_at": now}), token)
 
     async def user_for_token(self, token: str | None, kinds: set[str]) -> User:
         """The account a bearer token belongs to; AuthenticationRequired otherwise.
@@ -515,15 +232,6 @@ class AccountService:
             self._recent[user_id] = (user, now)
         return user
 
-    @property
-    def changes(self) -> int:
-        """Bumped by every account change made through this service, for caches of accounts."""
-        return self._changes
-
-    def _forget(self, user_id: int) -> None:
-        self._changes += 1
-        self._recent.pop(user_id, None)
-
     async def new_session(self, user: User, *, kind: str = COMMAND_KIND) -> Session:
         """A fresh login token for an account that proved itself another way (e.g. it just
         changed its password, which ends its other sessions)."""
@@ -532,14 +240,3 @@ class AccountService:
 
     async def logout(self, token: str) -> None:
         await self._tokens.revoke(token)
-
-    # -- gates ---------------------------------------------------------------------------
-
-    @staticmethod
-    def require_operator(actor: User) -> None:
-        if actor.type != Role.OPERATOR:
-            raise AccessDenied("operators only", reason="admin_please")
-
-
-def _fields(user: User) -> dict[str, Any]:
-    return {name: getattr(user, name) for name in UserRow.__dataclass_fields__}

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tidecast.core.accounts import AccountService
-from tidecast.core.audit import ANONYMOUS, AuditLog
+from tidecast.core.audit import ANONYMOUS, AuditAction, AuditLog
 from tidecast.core.captcha import Captchas
 from tidecast.core.credentials import TokenService
 from tidecast.core.errors import (
@@ -137,7 +137,7 @@ class AdminAuth:
         except TidecastError as exc:
             detail.update(result="failed", reason=exc.reason or type(exc).__name__)
             await self._audit.record(
-                "admin.login",
+                AuditAction.ADMIN_LOGIN,
                 actor=ANONYMOUS,
                 target=attempt.username or "",
                 detail=detail,
@@ -145,7 +145,7 @@ class AdminAuth:
             )
             raise
         await self._audit.record(
-            "admin.login",
+            AuditAction.ADMIN_LOGIN,
             actor=result.user.login,
             target=result.user.login,
             detail={"result": "ok", **detail},

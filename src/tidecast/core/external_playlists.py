@@ -41,6 +41,7 @@ from tidecast.core.errors import (
     TidecastError,
 )
 from tidecast.core.instance_secret import InstanceSecret
+from tidecast.core.integers import INT_MAX
 from tidecast.core.m3u import iter_text_lines, read_header
 from tidecast.core.m3u_import import ImportService, ImportSummary
 from tidecast.core.playlists import check_owner
@@ -56,7 +57,8 @@ log = logging.getLogger(__name__)
 PLAYLIST_TYPES = ("content", "broadcast")
 FAILURE_RETRY_SECONDS = 600
 """A failed update is retried after this long, or after update_interval if shorter."""
-MAX_UPDATE_INTERVAL = 2**31 - 1
+MAX_UPDATE_INTERVAL = INT_MAX
+"""Seconds; ``update_interval`` is an ``integer`` column."""
 MAX_TEXT_LENGTH = 255
 MAX_URL_LENGTH = 8192
 

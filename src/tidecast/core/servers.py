@@ -28,6 +28,7 @@ from tidecast.core.errors import (
     NotFound,
 )
 from tidecast.core.instance_secret import hash_token
+from tidecast.core.integers import INT_MAX
 from tidecast.storage import credentials_repo, servers_repo
 from tidecast.storage.database import Database
 from tidecast.storage.servers_repo import ServerRow
@@ -332,6 +333,6 @@ def _number(value: object, field: str, *, integer: bool) -> float:
     wrong = InvalidInput(f"{field} must be a non-negative number", field=field)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise wrong
-    if (integer and not isinstance(value, int)) or not 0 <= value < 2**31:
+    if (integer and not isinstance(value, int)) or not 0 <= value <= INT_MAX:
         raise wrong
     return float(value)

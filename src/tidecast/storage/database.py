@@ -83,6 +83,9 @@ class Database:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # SQLite's own lower() folds ASCII only; searches and the case-blind nickname
+            # and email checks should fold "É" as PostgreSQL does under a UTF-8 locale.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn: SyncConnection) -> None:
@@ -129,6 +132,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def alembic_config(connection: SyncConnection | None = None) -> Config:

@@ -307,4 +307,6 @@ audit_log = Table(
     Column("detail", JSON, nullable=False, default=dict),
     Column("address", String(64), nullable=True),
     Index("ix_audit_log_at", "at"),
+    # The operator pages filter the log by actor (AuditLog.Get Actor, ?actor=).
+    Index("ix_audit_log_actor", "actor"),
 )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -90,6 +91,56 @@ async def all_users(conn: AsyncConnection, *, public_only: bool) -> list[UserRow
     if public_only:
         query = query.where(users.c.flag_public.is_(True))
     return [_from_row(row) for row in await conn.execute(query)]
+
+
+SEARCHABLE = ("login", "nickname", "email")
+"""The columns :func:`search` may look in."""
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(words: str) -> str:
+    """A LIKE pattern matching ``words`` anywhere, its ``%``, ``_`` and ``\\`` taken
+    literally (with ``ESCAPE`` :data:`LIKE_ESCAPE`)."""
+    for char in (LIKE_ESCAPE, "%", "_"):
+        words = words.replace(char, LIKE_ESCAPE + char)
+    return f"%{words}%"
+
+
+async def search(
+    conn: AsyncConnection,
+    *,
+    words: str,
+    columns: Sequence[str] = SEARCHABLE,
+    public_only: bool,
+    also_id: int | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[list[UserRow], int]:
+    """Accounts by login, ``limit`` from ``offset``, and how many there are in all.
+
+    ``words`` (when not empty) must be part of one of ``columns``, case-insensitively
+    (``words`` is lower-cased here, the columns by the database's ``lower``). With
+    ``public_only``, only public accounts count, and account ``also_id`` whatever it is.
+    """
+    where: list[ColumnElement[bool]] = []
+    if words:
+        pattern = like_pattern(words.lower())
+        where.append(
+            or_(
+                false(),
+                *(func.lower(users.c[name]).like(pattern, escape=LIKE_ESCAPE) for name in columns),
+            )
+        )
+    if public_only:
+        where.append(
+            users.c.flag_public.is_(True)
+            if also_id is None
+            else or_(users.c.flag_public.is_(True), users.c.id == also_id)
+        )
+    count = select(func.count()).select_from(users).where(*where)
+    total = int((await conn.execute(count)).scalar_one())
+    query = select(users).where(*where).order_by(users.c.login).offset(offset).limit(limit)
+    return [_from_row(row) for row in await conn.execute(query)], total
 
 
 async def free_guest(conn: AsyncConnection, busy_since: int) -> UserRow | None:

@@ -26,6 +26,14 @@ async def test_users_get_pages_and_searches(
         "Users.Get", SessionID=session, SearchKeyword="club", SearchField="Username"
     )
     assert only_names["TotalUsers"] == 0
+    for wildcard in ("%", "_", "b_rt"):  # LIKE wildcards are plain characters
+        none = await api.ok("Users.Get", SessionID=session, SearchKeyword=wildcard)
+        assert none["TotalUsers"] == 0 and none["Users"] == []
+    paged = await api.ok(
+        "Users.Get", SessionID=session, SearchKeyword="Club", RecordsPerRequest=1, RecordsFrom=2
+    )
+    assert [user["Username"] for user in paged["Users"]] == ["carl"]
+    assert paged["TotalUsers"] == 3
     bad = await api.call("Users.Get", SessionID=session, SearchField="password_hash")
     assert codes(bad) == [100010]
 

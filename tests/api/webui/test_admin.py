@@ -489,6 +489,8 @@ async def test_users_are_searched_and_paged(
     mass = await client.get("/webui/admin/users", params={"q": "mass"})
     assert len(logins(mass.text)) == 50
     assert 'href="/webui/admin/users?q=mass&amp;page=2" rel="next"' in mass.text
+    wildcard = await client.get("/webui/admin/users", params={"q": "user_1"})
+    assert logins(wildcard.text) == []  # "_" is a plain character, not any one
     none = await client.get("/webui/admin/users", params={"q": "nobody-like-this"})
     assert logins(none.text) == []
     assert "No accounts match <strong>nobody-like-this</strong>." in none.text

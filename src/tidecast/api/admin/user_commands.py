@@ -13,28 +13,28 @@ from tidecast.core.errors import InvalidInput, MissingParameter
 from tidecast.core.users import ROLES_BY_NAME, User
 
 SEARCH_FIELDS = {"username": "login", "name": "nickname", "emailaddress": "email"}
-
-
-def _matches(user: User, keyword: str, field: str | None) -> bool:
-    names = [SEARCH_FIELDS[field]] if field else list(SEARCH_FIELDS.values())
-    return any(keyword in (getattr(user, name) or "").lower() for name in names)
+"""``SearchField`` (any case) and the account field it names."""
 
 
 async def users_get(call: Call) -> dict[str, Any]:
     p = call.params
     offset, limit = paging(call)
-    keyword = (p.text("SearchKeyword") or "").strip().lower()
+    keyword = (p.text("SearchKeyword") or "").strip()
     field = (p.text("SearchField") or "").strip().lower() or None
     if field is not None and field not in SEARCH_FIELDS:
         raise InvalidInput(
             "SearchField must be Username, Name or EmailAddress", field="SearchField"
         )
-    users = await call.services.accounts.all()
-    if keyword:
-        users = [user for user in users if _matches(user, keyword, field)]
-    page = users[offset : offset + limit]
+    found = await call.services.accounts.search(
+        keyword,
+        viewer=call.me,
+        offset=offset,
+        limit=limit,
+        fields=(SEARCH_FIELDS[field],) if field else tuple(SEARCH_FIELDS.values()),
+    )
+    page = found.users
     tfa = await call.services.two_factor.enabled_among([u.id for u in page if u.id is not None])
-    return {"Users": [user_info(u, u.id in tfa) for u in page], "TotalUsers": len(users)}
+    return {"Users": [user_info(u, u.id in tfa) for u in page], "TotalUsers": found.total}
 
 
 async def _user(call: Call) -> User:

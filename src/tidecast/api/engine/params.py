@@ -15,12 +15,13 @@ from typing import Literal
 from starlette.datastructures import FormData, QueryParams, UploadFile
 
 from tidecast.core.errors import InvalidInput, MissingParameter
+from tidecast.core.integers import INT_MAX
 
 ParamKind = Literal["string", "integer", "boolean", "file", "int_list", "json_list", "repeated"]
 
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-MAX_LIST = 10_000
+INT_MIN = -INT_MAX - 1
 """Integers are database ids, counts and flags: anything outside int32 is a caller error."""
+MAX_LIST = 10_000
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

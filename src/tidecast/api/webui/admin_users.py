@@ -1,8 +1,8 @@
 """The operator's list of accounts, and creating one (``/webui/admin/users``).
 
 The list is shown 50 accounts a page, by login, and searched with ``?q=``: part of the
-login, the name or the email address, in any case. The account store offers every
-account at once (``AccountService.all``), so the search and the pages are cut here.
+login, the name or the email address, in any case. The account store searches and cuts
+the page (``AccountService.search``), in the database.
 
 Accounts are created through the account store as ``User.Create`` of the admin command
 API does, with the operator as actor: its rules (unique login, nickname and email,
@@ -58,14 +58,6 @@ def user_row(user: User) -> UserRow:
     )
 
 
-def matches(user: User, words: str) -> bool:
-    """Whether ``words`` is part of the account's login, name or email address (any case)."""
-    needle = words.casefold()
-    return any(
-        needle in (text or "").casefold() for text in (user.login, user.nickname, user.email)
-    )
-
-
 def routes(area: AdminArea) -> list[BaseRoute]:
     page = UsersPage(area)
     ui = area.ui
@@ -80,9 +72,9 @@ class UsersPage:
         self._area = area
         self._accounts = area.services.accounts
 
-    async def show(self, request: Request, visitor: Visitor, _me: User) -> Response:
+    async def show(self, request: Request, visitor: Visitor, me: User) -> Response:
         return await self._render(
-            request, visitor, form={}, errors={}, created=request.query_params.get("created")
+            request, visitor, me, form={}, errors={}, created=request.query_params.get("created")
         )
 
     async def create(self, request: Request, visitor: Visitor, me: User) -> Response:
@@ -108,13 +100,14 @@ class UsersPage:
             user = await self._area.audited(visitor, me, AuditAction.USER_CREATE, record, create)
         except Exception as exc:
             status, errors = refusal(exc, CREATE_FIELDS, "login")
-            return await self._render(request, visitor, form=form, errors=errors, status=status)
+            return await self._render(request, visitor, me, form=form, errors=errors, status=status)
         return see_other("/webui/admin/users?" + urlencode({"created": user.login}))
 
     async def _render(
         self,
         request: Request,
         visitor: Visitor,
+        me: User,
         *,
         form: dict[str, str],
         errors: dict[str, str],
@@ -123,18 +116,18 @@ class UsersPage:
     ) -> Response:
         words = request.query_params.get("q", "").strip()[:255]
         number = page_number(request.query_params.get("page"))
-        users = await self._accounts.all()
-        found = [user for user in users if matches(user, words)] if words else users
-        first = (number - 1) * PAGE_SIZE
+        found = await self._accounts.search(
+            words, viewer=me, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
         return self._area.render(
             request,
             visitor,
             "admin_users.html",
             status=status,
-            users=[user_row(user) for user in found[first : first + PAGE_SIZE]],
-            total=len(found),
+            users=[user_row(user) for user in found.users],
+            total=found.total,
             words=words,
-            pager=pager("/webui/admin/users", {"q": words}, number, len(found), PAGE_SIZE),
+            pager=pager("/webui/admin/users", {"q": words}, number, found.total, PAGE_SIZE),
             form={name: form.get(name, "") for name in CREATE_FIELDS if name != "password"},
             errors=errors,
             roles=ROLE_CHOICES,
