@@ -535,3 +535,31 @@ async def test_an_operator_signs_out_a_users_device(
         (ROOT, f"device:{tv.id}", {"result": "failed", "error": ["device_not_found"]}),
         (ROOT, f"device:{phone.id}", {"result": "ok"}),
     ]
+
+
+async def test_a_grant_is_revoked_only_under_its_own_accounts_page(
+    services: Services, client: httpx.AsyncClient, accounts: dict[str, int]
+) -> None:
+    plan = await services.subscriptions.create_plan(
+        name="Solo", color="#000000", device_limit=1, duration_days=30, server_ids=[]
+    )
+    grant = await services.subscriptions.grant(
+        user_id=accounts["alice"], plan_id=plan.id, starts_at=None, days=None, by=ROOT
+    )
+    csrf = await signed_in_as(client, ROOT)
+    root = f"/webui/admin/users/{accounts[ROOT]}"
+    for path in (f"{root}/grants/{grant.id}/revoke", f"{root}/grants/999/revoke"):
+        reply = await post(client, path, csrf)
+        assert reply.status_code == 404
+        assert 'id="page-error">no such grant<' in reply.text
+    assert await services.subscriptions.current(accounts["alice"]) is not None
+
+    entries, total = await services.audit.entries(action="grant.revoke")
+    assert total == 2
+    assert [(e.actor, e.target, e.detail) for e in entries] == [
+        (ROOT, "grant:999", {"result": "failed", "error": ["grant_not_found"]}),
+        (ROOT, f"grant:{grant.id}", {"result": "failed", "error": ["grant_not_found"]}),
+    ]
+    alice = f"/webui/admin/users/{accounts['alice']}"
+    assert (await post(client, f"{alice}/grants/{grant.id}/revoke", csrf)).status_code == 303
+    assert await services.subscriptions.current(accounts["alice"]) is None

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+
 import httpx
 import pytest
 
-from tidecast.core.services import Services
+from tidecast.app import create_app
+from tidecast.core.errors import Conflict
+from tidecast.core.instance import ALLOW_REMOTE
+from tidecast.core.services import Services, build_services
+from tidecast.settings import Settings
 
 from support.webui import PASSWORD, csrf_of, sign_in
 
@@ -144,3 +151,57 @@ async def test_static_files_are_served(client: httpx.AsyncClient) -> None:
     for name in ("webui.css", "watch.js"):
         reply = await client.get(f"/webui/static/{name}")
         assert reply.status_code == 200
+
+
+async def test_cookies_are_secure_behind_a_trusted_tls_proxy(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """TLS ends at a reverse proxy, so tidecast sees http: the proxy's word (only a trusted
+    proxy's) or an https public URL makes every cookie Secure."""
+
+    async def presession_cookie(
+        peer: str, headers: dict[str, str], **overrides: object
+    ) -> tuple[str, str]:
+        settings = make_settings(**overrides)
+        services = build_services(settings)
+        await services.start()
+        try:
+            with contextlib.suppress(Conflict):  # each case opens the same database
+                await services.accounts.create("alice", PASSWORD, trusted=True)
+            await services.switches.set(ALLOW_REMOTE, True)  # the peers are not loopback
+            transport = httpx.ASGITransport(
+                app=create_app(settings, services), client=(peer, 51000)
+            )
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://tv.example.org", headers=headers
+            ) as client:
+                page = await client.get("/webui/login")
+                token = csrf_of(page.text)
+                # The cookie is sent back as a browser on https would, Secure or not.
+                presession = client.cookies["tidecast_presession"]
+                reply = await client.post(
+                    "/webui/login",
+                    data={"csrf_token": token, "login": "alice", "password": PASSWORD},
+                    headers={"cookie": f"tidecast_presession={presession}"},
+                )
+                assert reply.status_code == 303
+                return page.headers["set-cookie"], reply.headers["set-cookie"]
+        finally:
+            await services.stop()
+
+    https = {"x-forwarded-proto": "https"}
+    proxy = {"trusted_proxies": ("10.0.0.0/8",)}
+    for peer, headers, overrides, secure in (
+        ("10.0.0.5", https, proxy, True),
+        ("10.0.0.5", {"x-forwarded-proto": "http, https"}, proxy, True),
+        ("10.0.0.5", {"x-forwarded-proto": "https, http"}, proxy, False),
+        ("10.0.0.5", {}, proxy, False),
+        ("192.0.2.7", https, proxy, False),  # not the trusted proxy: its word counts for nothing
+        ("10.0.0.5", https, {}, False),  # no proxy is trusted
+        ("192.0.2.7", {}, {"public_url": "https://tv.example.org"}, True),
+    ):
+        cookies = await presession_cookie(peer, headers, **overrides)
+        assert cookies[0].startswith("tidecast_presession=")
+        assert cookies[1].startswith("tidecast_session=")
+        for cookie in cookies:
+            assert ("; Secure" in cookie) is secure, (peer, headers, overrides, cookie)

@@ -543,3 +543,42 @@ async def test_external_playlists_are_added_listed_updated_and_removed(
     )
     assert reply.headers["location"] == "/webui/playlist/external?notice=external-removed"
     assert await services.external.get(None, viewer="alice") == []
+
+
+async def test_page_numbers_that_are_no_numbers_show_the_first_page(
+    client: httpx.AsyncClient, services: Services, token: str
+) -> None:
+    item_id = await add(services, "alice", "Channel")
+    for page in ("²", "9" * 5000, "0", "-1", "x"):
+        reply = await client.get("/webui/playlist", params={"page": page})
+        assert reply.status_code == 200
+        assert rows(reply.text) == ["Channel"]
+    await services.playlists.set_flag([item_id], "alice", "locked", True)
+    for page in ("²", "9" * 5000):
+        # A refused button renders the page it came from: that page's number is read too.
+        data = {"csrf_token": token, "value": "1", "back": f"/webui/playlist?page={page}"}
+        reply = await client.post(f"/webui/playlist/item/{item_id}/delete", data=data)
+        assert reply.status_code == 409
+        assert 'id="page-error">' in reply.text and rows(reply.text) == ["Channel"]
+    assert not (await item(services, item_id)).is_deleted
+    # A filter holding a NUL is no page to return to: the action returns to the list.
+    data = {"csrf_token": token, "value": "0", "back": "/webui/playlist?q=%00"}
+    reply = await client.post(f"/webui/playlist/item/{item_id}/lock", data=data)
+    assert reply.headers["location"] == "/webui/playlist?notice=unlocked"
+
+
+async def test_an_external_playlists_interval_must_be_a_number_of_minutes(
+    client: httpx.AsyncClient, services: Services, token: str
+) -> None:
+    form = {
+        "csrf_token": token,
+        "name": "My list",
+        "url": "http://127.0.0.1:9/list.m3u",
+        "category": "TV",
+        "type": "broadcast",
+    }
+    for interval in ("²", "9" * 5000, "1.5", "-60", ""):
+        reply = await client.post("/webui/playlist/external", data={**form, "interval": interval})
+        assert reply.status_code == 400
+        assert 'id="interval-error">Enter a whole number of minutes from 1' in reply.text
+    assert await services.external.get(None, viewer="alice") == []

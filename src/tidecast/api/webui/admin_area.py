@@ -18,15 +18,28 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tidecast.api.webui.forms import whole_number
 from tidecast.api.webui.pages import status_of
 from tidecast.api.webui.sessions import Visitor
 from tidecast.api.webui.ui import WebUI
 from tidecast.core.audit import AuditAction, Record
-from tidecast.core.errors import InvalidInput, NotFound, TidecastError
-from tidecast.core.integers import INT_MAX
+from tidecast.core.errors import InvalidInput, TidecastError
 from tidecast.core.users import User
 
 T = TypeVar("T")
+
+__all__ = [
+    "AdminArea",
+    "Pager",
+    "day_of",
+    "day_start",
+    "pager",
+    "path_id",
+    "refusal",
+    "sentence",
+    "when",
+    "whole_number",  # the forms' reader, shared with the pages outside the admin area
+]
 
 
 class AdminArea:
@@ -80,32 +93,11 @@ def sentence(message: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def whole_number(text: str, field_name: str, label: str) -> int:
-    """A form's integer field, within what every database column holds; InvalidInput
-    naming ``field_name`` otherwise."""
-    value = text.strip()
-    digits = value.removeprefix("-")
-    # isdigit() alone admits digits int() refuses ("²"): ASCII only.
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= 10):
-        raise InvalidInput(f"{label} must be a whole number", field=field_name)
-    if abs(int(value)) > INT_MAX:
-        raise InvalidInput(f"{label} is too large", field=field_name)
-    return int(value)
-
-
 def path_id(request: Request, name: str) -> int:
-    """An id from the URL (``{name:int}``); one no row can have is simply not found."""
+    """An id from the URL (``{name:int}``); :meth:`WebUI.page` already answered one past
+    what any row can have as not found."""
     value: int = request.path_params[name]
-    if value > INT_MAX:
-        raise NotFound("there is no such page")
     return value
-
-
-def page_number(text: str | None) -> int:
-    """``?page=``: 1 when missing or nonsense (a bookmark of a shorter list still opens)."""
-    if text and text.isascii() and text.isdigit() and len(text) < 7:
-        return max(int(text), 1)
-    return 1
 
 
 @dataclass(frozen=True, slots=True)

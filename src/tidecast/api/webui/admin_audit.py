@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidecast.api.webui.admin_area import AdminArea, page_number, pager, when
+from tidecast.api.webui.admin_area import AdminArea, pager, when
+from tidecast.api.webui.forms import page_number, query_text
 from tidecast.api.webui.sessions import Visitor
 from tidecast.core.audit import ACTIONS, AuditEntry
 from tidecast.core.users import User
@@ -47,8 +48,8 @@ def entry_row(entry: AuditEntry) -> EntryRow:
 
 def routes(area: AdminArea) -> list[BaseRoute]:
     async def show(request: Request, visitor: Visitor, _me: User) -> Response:
-        action = request.query_params.get("action", "").strip()[:64]
-        actor = request.query_params.get("actor", "").strip()[:255]
+        action = query_text(request.query_params, "action", 64)
+        actor = query_text(request.query_params, "actor", 255)
         number = page_number(request.query_params.get("page"))
         entries, total = await area.services.audit.entries(
             offset=(number - 1) * PAGE_SIZE,

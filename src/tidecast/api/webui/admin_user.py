@@ -25,9 +25,9 @@ from tidecast.api.webui.admin_area import (
     path_id,
     refusal,
     when,
-    whole_number,
 )
 from tidecast.api.webui.admin_users import ROLE_CHOICES, user_row
+from tidecast.api.webui.forms import whole_number
 from tidecast.api.webui.pages import see_other
 from tidecast.api.webui.sessions import Visitor
 from tidecast.core.audit import AuditAction, Record
@@ -220,13 +220,16 @@ class UserPage:
         await self._area.ui.form(request, visitor)
         grant_id: int = path_id(request, "grant_id")
         record = Record(target=f"grant:{grant_id}")
-        await self._area.audited(
-            visitor,
-            me,
-            AuditAction.GRANT_REVOKE,
-            record,
-            lambda: self._subscriptions.revoke_grant(grant_id),
-        )
+        assert user.id is not None
+        user_id = user.id
+
+        async def revoke() -> None:
+            # Only a grant of the account in the URL: the page revokes no other's.
+            if all(grant.id != grant_id for grant in await self._subscriptions.grants_of(user_id)):
+                raise NotFound("no such grant", field="grant_id", reason="grant_not_found")
+            await self._subscriptions.revoke_grant(grant_id)
+
+        await self._area.audited(visitor, me, AuditAction.GRANT_REVOKE, record, revoke)
         return see_other(f"/webui/admin/users/{user.id}#grants")
 
     async def revoke_device(self, request: Request, visitor: Visitor, me: User) -> Response:

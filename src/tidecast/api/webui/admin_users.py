@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidecast.api.webui.admin_area import AdminArea, page_number, pager, refusal, when
+from tidecast.api.webui.admin_area import AdminArea, pager, refusal, when
+from tidecast.api.webui.forms import page_number, query_text
 from tidecast.api.webui.pages import see_other
 from tidecast.api.webui.sessions import Visitor
 from tidecast.core.audit import AuditAction, Record
@@ -114,7 +115,7 @@ class UsersPage:
         created: str | None = None,
         status: int = 200,
     ) -> Response:
-        words = request.query_params.get("q", "").strip()[:255]
+        words = query_text(request.query_params, "q", 255)
         number = page_number(request.query_params.get("page"))
         found = await self._accounts.search(
             words, viewer=me, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE

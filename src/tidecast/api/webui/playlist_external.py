@@ -16,11 +16,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tidecast.api.webui.forms import whole_number
 from tidecast.api.webui.pages import see_other, status_of
 from tidecast.api.webui.playlist_imports import task_path
 from tidecast.api.webui.playlist_listing import NOTICES, owner_of, with_notice
 from tidecast.api.webui.sessions import Visitor
 from tidecast.api.webui.ui import WebUI
+from tidecast.core.errors import InvalidInput
 from tidecast.core.external_playlists import MAX_UPDATE_INTERVAL, ExternalPlaylist
 from tidecast.core.services import Services
 from tidecast.core.tasks import Progress
@@ -168,9 +170,12 @@ class ExternalPages:
             errors["category"] = "Give its items a category, e.g. TV."
         if form["type"] not in TYPES:
             errors["type"] = "Choose what the playlist holds."
-        interval = form["interval"]
         largest = MAX_UPDATE_INTERVAL // 60
-        if not interval.isdigit() or not self._min_minutes <= int(interval) <= largest:
+        try:
+            minutes = whole_number(form["interval"], "interval", "The interval")
+        except InvalidInput:
+            minutes = None
+        if minutes is None or not self._min_minutes <= minutes <= largest:
             errors["interval"] = (
                 f"Enter a whole number of minutes from {self._min_minutes} to {largest}."
             )

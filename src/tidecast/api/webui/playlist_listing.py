@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
 from starlette.datastructures import QueryParams
 
+from tidecast.api.webui.forms import NUL, page_number, query_text
 from tidecast.core.errors import AccessDenied
 from tidecast.core.playlists import ItemFilter, PlaylistItem, PlaylistService
 from tidecast.core.users import Role, User
@@ -61,11 +62,14 @@ def favorites_viewer(user: User) -> int:
 
 
 def safe_back(target: str | None, default: str = LIST_PATH) -> str:
-    """Where an item action returns to: a playlist page of this site only."""
+    """Where an item action returns to: a playlist page of this site only, whose filters
+    the list page can read (none holding a NUL)."""
     if not target:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith(LIST_PATH):
+        return default
+    if NUL in unquote_plus(parts.query):
         return default
     return target
 
@@ -90,13 +94,13 @@ class ListQuery:
 
     @classmethod
     def of(cls, params: Mapping[str, str]) -> ListQuery:
-        page = params.get("page", "1")
+        """The query of ``params``; InvalidInput when a filter holds a NUL."""
         return cls(
-            search=params.get("q", "").strip()[:MAX_FILTER],
-            category=params.get("category", "").strip()[:MAX_FILTER],
-            tag=params.get("tag", "").strip()[:MAX_FILTER],
+            search=query_text(params, "q", MAX_FILTER),
+            category=query_text(params, "category", MAX_FILTER),
+            tag=query_text(params, "tag", MAX_FILTER),
             favorites=params.get("favorites") == "1",
-            page=int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1,
+            page=page_number(params.get("page")),
         )
 
     @property

@@ -1,7 +1,8 @@
 """Web UI sessions: the session cookie, the pre-session cookie and CSRF tokens.
 
 A signed-in browser holds a token of kind ``WEB_KIND`` in the session cookie (HttpOnly,
-SameSite=Lax, Secure when the page was served over https). Every state-changing form
+SameSite=Lax, Secure when the browser reached the instance over https, directly or
+through a trusted proxy, or the instance's public URL is https). Every state-changing form
 carries a CSRF token derived from the cookie it rides with (an HMAC under a key derived
 from the instance secret), so the token is per session, needs no storage and is checked
 in constant time. Before sign-in a random pre-session cookie plays the session's part,
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tidecast.api.callers import caller_of
+from tidecast.api.callers import caller_of, reached_over_https
 from tidecast.core.access import Caller, check_access
 from tidecast.core.credentials import WEB_KIND
 from tidecast.core.errors import AccessDenied, AuthenticationRequired
@@ -98,16 +99,16 @@ class WebSessions:
     def remember(self, request: Request, response: Response, visitor: Visitor) -> None:
         """Set the pre-session cookie a page's forms were signed for, if it is new."""
         if visitor.new_presession is not None:
-            _set(request, response, PRESESSION_COOKIE, visitor.new_presession, None)
+            self._set(request, response, PRESESSION_COOKIE, visitor.new_presession, None)
 
     def sign_in(self, request: Request, response: Response, token: str) -> None:
         """Set the session cookie (and end any pending two-factor step)."""
-        _set(request, response, SESSION_COOKIE, token, self._max_age)
+        self._set(request, response, SESSION_COOKIE, token, self._max_age)
         if PENDING_COOKIE in request.cookies:
-            _delete(request, response, PENDING_COOKIE)
+            self._delete(request, response, PENDING_COOKIE)
 
     def sign_out(self, request: Request, response: Response) -> None:
-        _delete(request, response, SESSION_COOKIE)
+        self._delete(request, response, SESSION_COOKIE)
 
     def hold_pending(
         self, request: Request, response: Response, visitor: Visitor, user_id: int
@@ -117,7 +118,7 @@ class WebSessions:
         :meth:`pending_user_id`."""
         expires = int(time.time()) + PENDING_SECONDS
         value = f"{user_id}.{expires}.{self._pending_mac(visitor, user_id, expires)}"
-        _set(request, response, PENDING_COOKIE, value, PENDING_SECONDS)
+        self._set(request, response, PENDING_COOKIE, value, PENDING_SECONDS)
 
     def pending_user_id(self, request: Request, visitor: Visitor) -> int | None:
         """The account whose password this browser gave, if that was within
@@ -138,7 +139,29 @@ class WebSessions:
         return int(user_id)
 
     def drop_pending(self, request: Request, response: Response) -> None:
-        _delete(request, response, PENDING_COOKIE)
+        self._delete(request, response, PENDING_COOKIE)
+
+    def _set(
+        self, request: Request, response: Response, name: str, value: str, max_age: int | None
+    ) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/webui",
+            secure=reached_over_https(request, self._services),
+            httponly=True,
+            samesite="lax",
+        )
+
+    def _delete(self, request: Request, response: Response, name: str) -> None:
+        response.delete_cookie(
+            name,
+            path="/webui",
+            secure=reached_over_https(request, self._services),
+            httponly=True,
+            samesite="lax",
+        )
 
     def _pending_mac(self, visitor: Visitor, user_id: int, expires: int) -> str:
         # The visitor's CSRF token stands for its pre-session (it is an HMAC of it).
@@ -155,25 +178,3 @@ def _cookie(request: Request, name: str) -> str | None:
     if not value or len(value) > _MAX_COOKIE:
         return None
     return value
-
-
-def _set(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path="/webui",
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="lax",
-    )
-
-
-def _delete(request: Request, response: Response, name: str) -> None:
-    response.delete_cookie(
-        name,
-        path="/webui",
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="lax",
-    )

@@ -20,6 +20,7 @@ from tidecast.api.webui.forms import read_form
 from tidecast.api.webui.pages import HEADERS, Pages, see_other, status_of
 from tidecast.api.webui.sessions import CSRF_FIELD, Visitor, WebSessions
 from tidecast.core.errors import AccessDenied, AuthenticationRequired, NotFound
+from tidecast.core.integers import INT_MAX
 from tidecast.core.services import Services
 from tidecast.core.users import Role, User
 
@@ -45,7 +46,8 @@ class WebUI:
     def page(self, handler: VisitorPage) -> Handler:
         """A page anyone the access switches let in may see. Refusals render as pages with
         the error's status; anything unexpected is logged and renders as a 500 page that
-        says nothing of its cause."""
+        says nothing of its cause. An id in the path (``{name:int}``) past what any row can
+        have is not found, before the handler runs."""
 
         async def endpoint(request: Request) -> Response:
             try:
@@ -53,6 +55,7 @@ class WebUI:
             except AccessDenied as exc:
                 return PlainTextResponse(str(exc), status_code=403, headers=HEADERS)
             try:
+                _check_ids(request)
                 return await handler(request, visitor)
             except Exception as exc:
                 if status_of(exc) == 500:
@@ -88,3 +91,10 @@ class WebUI:
             return await handler(request, visitor, user)
 
         return self.signed_in(checked)
+
+
+def _check_ids(request: Request) -> None:
+    # The database would fail on such an id (SQLite past 2**63, PostgreSQL past INT_MAX).
+    for value in request.path_params.values():
+        if isinstance(value, int) and value > INT_MAX:
+            raise NotFound("there is no such page")
