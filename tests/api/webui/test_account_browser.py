@@ -64,7 +64,8 @@ async def test_the_profile_and_avatar(page: Page, tmp_path: Path) -> None:
     avatar = page.get_by_role("img", name="Your current avatar")
     await expect(avatar).to_be_visible()
     # Loaded, not blocked: the CSP lets same-origin images in.
-    assert await avatar.evaluate("img => img.complete && img.naturalWidth") == 64
+    loaded = "img => img.complete && img.naturalWidth === 64"
+    await page.wait_for_function(loaded, arg=await avatar.element_handle())
     await screenshots(page, "account")
 
 

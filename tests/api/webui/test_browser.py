@@ -261,17 +261,18 @@ async def test_seek_against_a_capped_seeder_then_stop(
         tmp_path / "seed", {"clip.mp4": video.read_bytes()}, trackers=[tracker.url]
     )
     infohash = read_transport_file(torrent).infohash
-    # About a quarter of a minute for the whole file: the seek point is not there in time
-    # unless tidecast asks for it first.
-    with seeding(torrent, root.parent, upload_limit=size // 25) as seeder:
+    # A minute for the whole file, as long as the clip plays: a download in file order has
+    # three quarters of it to fetch before 45 s can play. The seeder's bytes measure how
+    # long it took, so a slow machine only narrows the margin, never the meaning.
+    with seeding(torrent, root.parent, upload_limit=size // 60) as seeder:
         await sign_in(page)
         await play(page, magnet(infohash))
-        await plays_past(page, 1)
-        assert seeder.uploaded() < size * 0.6
+        await plays_past(page, 1, timeout=40_000)
+        assert seeder.uploaded() < size * 0.5
         player = page.locator("video")
         await player.evaluate("v => { v.currentTime = 45; }")
-        await plays_past(page, 45.5, timeout=20_000)
-        assert seeder.uploaded() < size * 0.9, "the seek point came only with the rest"
+        await plays_past(page, 45.5, timeout=40_000)
+        assert seeder.uploaded() < size * 0.75, "the seek point came only in file order"
         position = await player.evaluate("v => v.currentTime")
         assert 45.5 < position < 59
 
