@@ -31,12 +31,14 @@ from tidecast.core.users import (
     User,
     check_changes,
     check_email,
+    check_new_login,
     check_nickname,
+    is_internal,
     is_online,
     local_part,
     normalize_login,
 )
-from tidecast.storage import playlist_repo, users_repo
+from tidecast.storage import external_repo, playlist_repo, tasks_repo, users_repo
 from tidecast.storage.database import Connection, Database
 from tidecast.storage.users_repo import UserRow
 
@@ -166,8 +168,9 @@ class AccountStore:
         address: str | None = None,
     ) -> User:
         """Create an account. ``trusted`` is the host's own console (CLI), which may do
-        anything; otherwise an operator needs an operator actor or the security code."""
-        login = normalize_login(login)
+        anything; otherwise an operator needs an operator actor or the security code.
+        The core's own owner keys (``_no_owner_``) are no one's login, not even then."""
+        login = check_new_login(login)
         wanted = ROLES_BY_NAME.get(role)
         if wanted is None:
             raise InvalidInput("role must be admin, user or guest", field="role")
@@ -337,8 +340,9 @@ class AccountStore:
         return with_values(user, values)
 
     async def rename(self, user: User, new_login: str) -> User:
-        """Change a login (converting to and from online); its tokens are revoked."""
-        new_login = normalize_login(new_login)
+        """Change a login (converting to and from online); its tokens are revoked, and its
+        playlist, external playlists and tasks (owned by login) follow it."""
+        new_login = check_new_login(new_login)
         renamed = with_values(user, {"login": new_login, "updated_at": int(time.time())})
         async with self._db.write() as conn:
             await self._check_unique(conn, renamed)
@@ -346,8 +350,12 @@ class AccountStore:
             await users_repo.update_values(
                 conn, user.id, {"login": new_login, "updated_at": renamed.updated_at}
             )
-            # The account's own playlist follows it (owners are logins).
-            await playlist_repo.rename_owner(conn, user.login, new_login)
+            # What the account owns is filed under its login; an internal key's data (a
+            # login from before those were refused) stays the instance's.
+            if not is_internal(user.login):
+                await playlist_repo.rename_owner(conn, user.login, new_login)
+                await external_repo.rename_owner(conn, user.login, new_login)
+                await tasks_repo.rename_owner(conn, user.login, new_login)
         self._forget(user.id)
         await self._tokens.revoke_owner(str(user.id))
         return renamed
@@ -374,7 +382,7 @@ class AccountStore:
         async with self._db.write() as conn:
             if user.type == Role.OPERATOR:
                 await self._keep_an_operator(conn, user)
-            await playlist_repo.forget_viewer(conn, user.id)
+            await drop_account_data(conn, user)
             await users_repo.remove(conn, user.id)
         self._forget(user.id)
         await self._tokens.revoke_owner(str(user.id))
@@ -403,6 +411,24 @@ class AccountStore:
     def require_operator(actor: User) -> None:
         if actor.type != Role.OPERATOR:
             raise AccessDenied("operators only", reason="admin_please")
+
+
+async def drop_account_data(conn: Connection, user: User) -> None:
+    """Inside a write: delete what ``user`` owns (its playlist items, trash included, its
+    external playlists and their items, its tasks) and its favorites, so that no later
+    account with its login (a new one, or the next visitor of a guest account) gets them.
+
+    Data under an internal key (:func:`~tidecast.core.users.is_internal`) is the
+    instance's, so an account with such a login (from before those were refused) only
+    loses its favorites.
+    """
+    assert user.id is not None
+    await playlist_repo.forget_viewer(conn, user.id)
+    if is_internal(user.login):
+        return
+    await external_repo.delete_of_owner(conn, user.login)
+    await playlist_repo.delete_of_owner(conn, user.login)
+    await tasks_repo.delete_of_owner(conn, user.login)
 
 
 def with_values(user: User, values: dict[str, Any]) -> UserRow:

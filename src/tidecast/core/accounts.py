@@ -24,6 +24,7 @@ from tidecast.core.account_store import (
     AccountPolicy,
     AccountStore,
     UserPage,
+    drop_account_data,
     with_values,
 )
 from tidecast.core.credentials import COMMAND_KIND, TokenService
@@ -39,7 +40,7 @@ from tidecast.core.login_throttle import LoginThrottle
 from tidecast.core.passwords import verify_password
 from tidecast.core.security_code import SecurityCode
 from tidecast.core.two_factor import TwoFactor
-from tidecast.core.users import Role, User, is_online, normalize_login
+from tidecast.core.users import Role, User, check_new_login, is_internal, is_online
 from tidecast.storage import users_repo
 from tidecast.storage.database import Database
 from tidecast.storage.users_repo import UserRow
@@ -100,6 +101,8 @@ class AccountService(AccountStore):
             user = await users_repo.by_login(conn, key)
             if user is None and "@" in key:
                 user = await users_repo.by_email(conn, key)
+        if user is not None and is_internal(user.login):
+            user = None  # an account that would manage the instance's own playlist
         if len(key) > MAX_IDENTIFIER:
             raise AuthenticationRequired("wrong login or password", reason="bad_credentials")
         account = user.login if user is not None else key
@@ -172,20 +175,33 @@ class AccountService(AccountStore):
         token = await self._tokens.issue(kind, str(user.id), device=device)
         return Session(user, token)
 
-    async def login_guest(self, name: str | None, *, kind: str = COMMAND_KIND) -> Session:
+    async def login_guest(
+        self, name: str | None, *, kind: str = COMMAND_KIND, address: str | None = None
+    ) -> Session:
+        """A session on a guest account: a free one (nobody signed into it for
+        :data:`GUEST_BUSY_SECONDS`), or else a new temporary one (named ``name``).
+
+        A reused guest account starts afresh: the previous guest's tokens end and what it
+        owned (playlist, external playlists, tasks, favorites) is deleted. Each ``address``
+        has :attr:`~tidecast.core.login_throttle.ThrottlePolicy.guest_sign_ins` a window,
+        then TooManyAttempts.
+        """
         if not self._policy.allow_guest_login:
             raise FeatureClosed("guest logins are disabled", reason="guests_not_allowed")
+        await self._throttle.note_guest_sign_in(address)
         now = int(time.time())
         async with self._db.write() as conn:
             guest = await users_repo.free_guest(conn, now - GUEST_BUSY_SECONDS)
-            if guest is None:
+            if guest is not None:
+                await drop_account_data(conn, guest)
+            else:
                 if (
                     not self._policy.allow_custom_guests
                     or await users_repo.count_temporary_guests(conn)
                     >= self._policy.max_temporary_guests
                 ):
                     raise Conflict("no guest account is free", reason="no_guest_free")
-                base = normalize_login(name) if name else f"guest-{secrets.token_hex(3)}"
+                base = check_new_login(name) if name else f"guest-{secrets.token_hex(3)}"
                 if is_online(base):
                     raise InvalidInput("a guest name cannot name an instance", field="name")
                 guest = UserRow(
@@ -226,6 +242,8 @@ class AccountService(AccountStore):
             user = await self.get_by_id(user_id)
         except NotFound:
             raise AuthenticationRequired("invalid token") from None
+        if is_internal(user.login):
+            raise AuthenticationRequired("invalid token")
         if changes == self._changes:
             if len(self._recent) > 10_000:
                 self._recent.clear()

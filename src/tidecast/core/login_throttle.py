@@ -26,6 +26,9 @@ class ThrottlePolicy:
     address_failures: int = 20
     window_seconds: int = 900
     lockout_seconds: int = 900
+    guest_sign_ins: int = 5
+    """Guest sign-ins from one address per window: one browser needs one an hour (a guest
+    account stays its own for that long), and a burst would take over other guests."""
 
 
 class LoginThrottle:
@@ -57,24 +60,41 @@ class LoginThrottle:
 
     async def note_creation(self, address: str | None) -> None:
         """Count an account creation from ``address``; too many in a window lock it out."""
-        if not address:
+        key = f"create:{address}" if address else None
+        await self._note(key, self._policy.address_failures, "accounts created")
+
+    async def note_guest_sign_in(self, address: str | None) -> None:
+        """Count a guest sign-in from ``address``; TooManyAttempts once it had its share."""
+        key = f"guest:{address}" if address else None
+        await self._note(key, self._policy.guest_sign_ins, "guest sign-ins")
+
+    async def _note(self, key: str | None, limit: int, what: str) -> None:
+        """Refuse while ``key`` is locked out, else count it (an attempt without an address,
+        the host's own console or a test, is not counted)."""
+        if key is None:
             return
-        key = f"create:{address}"
-        await self._check_keys([key])
-        await self._count([key], self._policy.address_failures)
+        await self._check_keys([key], what)
+        # Two first attempts racing to insert the key (PostgreSQL): the loser retries.
+        for attempt in range(3):
+            try:
+                await self._count([key], limit)
+                return
+            except Conflict:
+                if attempt == 2:
+                    raise
 
     async def check(self, account: str, address: str | None) -> None:
         """Raise TooManyAttempts while the account or the address is locked out."""
         await self._check_keys(self.keys(account, address))
 
-    async def _check_keys(self, keys: list[str]) -> None:
+    async def _check_keys(self, keys: list[str], what: str = "failed logins") -> None:
         now = int(time.time())
         async with self._db.read() as conn:
             rows = await users_repo.failures_of(conn, keys)
         until = max((row.locked_until or 0 for row in rows), default=0)
         if until > now:
             raise TooManyAttempts(
-                f"too many failed logins: try again in {until - now} s",
+                f"too many {what}: try again in {until - now} s",
                 reason="too_many_attempts",
             )
 

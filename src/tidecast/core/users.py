@@ -10,6 +10,7 @@ from typing import Any
 import pycountry
 
 from tidecast.core.errors import InvalidInput
+from tidecast.core.playlists import NO_OWNER
 from tidecast.storage.users_repo import UserRow
 
 User = UserRow
@@ -63,6 +64,29 @@ def normalize_login(text: object) -> str:
             "login may hold only a-z, 0-9, '_', '.', '-' (and '@instance' for online accounts)",
             field="login",
             reason="login_invalid",
+        )
+    return login
+
+
+INTERNAL_LOGINS = frozenset({NO_OWNER})
+"""Owner keys the core files data under that are not accounts: an account with one of
+these logins would own that data (``_no_owner_`` is the instance's own playlist)."""
+
+
+def is_internal(login: str) -> bool:
+    """Whether ``login`` is one of :data:`INTERNAL_LOGINS`: an account holding it (made
+    before they were refused) cannot sign in, and its data is not its own."""
+    return login in INTERNAL_LOGINS
+
+
+def check_new_login(text: object) -> str:
+    """:func:`normalize_login` for a login an account is given (created, renamed, a named
+    guest), InvalidInput(reason=login_invalid) for the core's own keys: those of
+    :data:`INTERNAL_LOGINS` and, for keys to come, any shaped like them (``_name_``)."""
+    login = normalize_login(text)
+    if is_internal(login) or (len(login) > 1 and login[0] == login[-1] == "_"):
+        raise InvalidInput(
+            f"the login {login!r} is reserved", field="login", reason="login_invalid"
         )
     return login
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tidecast.storage.tables import external_playlists, playlist_items
+from tidecast.storage.tables import external_playlists, playlist_favorites, playlist_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,28 @@ async def delete_with_items(conn: AsyncConnection, playlist_id: int) -> bool:
         delete(external_playlists).where(external_playlists.c.id == playlist_id)
     )
     return bool(result.rowcount)
+
+
+async def delete_of_owner(conn: AsyncConnection, owner: str) -> int:
+    """Delete ``owner``'s playlists with every item they imported (and the favorite marks
+    on those items); how many playlists went."""
+    c = external_playlists.c
+    owned = select(c.id).where(c.owner == owner).scalar_subquery()
+    items = select(playlist_items.c.id).where(playlist_items.c.external_playlist_id.in_(owned))
+    await conn.execute(
+        delete(playlist_favorites).where(playlist_favorites.c.item_id.in_(items.scalar_subquery()))
+    )
+    await conn.execute(
+        delete(playlist_items).where(playlist_items.c.external_playlist_id.in_(owned))
+    )
+    result = await conn.execute(delete(external_playlists).where(c.owner == owner))
+    return int(result.rowcount or 0)
+
+
+async def rename_owner(conn: AsyncConnection, old: str, new: str) -> None:
+    await conn.execute(
+        update(external_playlists).where(external_playlists.c.owner == old).values(owner=new)
+    )
 
 
 async def count_items(conn: AsyncConnection, playlist_id: int) -> int:

@@ -185,6 +185,20 @@ async def rename_owner(conn: AsyncConnection, old: str, new: str) -> None:
     )
 
 
+async def delete_of_owner(conn: AsyncConnection, owner: str) -> int:
+    """Delete every item of ``owner`` (locked and trashed ones too) and every viewer's
+    favorite marks on them; how many items went.
+
+    The favorites are deleted explicitly rather than left to the foreign key's cascade,
+    so the outcome does not depend on the database enforcing foreign keys.
+    """
+    c = playlist_items.c
+    owned = select(c.id).where(c.owner == owner).scalar_subquery()
+    await conn.execute(delete(playlist_favorites).where(playlist_favorites.c.item_id.in_(owned)))
+    result = await conn.execute(delete(playlist_items).where(c.owner == owner))
+    return int(result.rowcount or 0)
+
+
 async def forget_viewer(conn: AsyncConnection, viewer: int) -> None:
     """Drop a deleted user's favorites."""
     await conn.execute(delete(playlist_favorites).where(playlist_favorites.c.user_id == viewer))

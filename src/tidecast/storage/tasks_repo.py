@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tidecast.storage.tables import tasks
@@ -55,6 +55,15 @@ async def finish(
         .where(tasks.c.id == task_id)
         .values(state=state, progress=progress, result=result, error=error, updated_at=now)
     )
+
+
+async def delete_of_owner(conn: AsyncConnection, owner: str) -> int:
+    result = await conn.execute(delete(tasks).where(tasks.c.owner == owner))
+    return int(result.rowcount or 0)
+
+
+async def rename_owner(conn: AsyncConnection, old: str, new: str) -> None:
+    await conn.execute(update(tasks).where(tasks.c.owner == old).values(owner=new))
 
 
 async def fail_running(conn: AsyncConnection, message: str, now: int) -> int:

@@ -144,13 +144,16 @@ async def search(
 
 
 async def free_guest(conn: AsyncConnection, busy_since: int) -> UserRow | None:
-    """A guest account nobody logged into since ``busy_since``."""
+    """A guest account nobody logged into since ``busy_since``; its row is locked until the
+    transaction ends (PostgreSQL), and one another transaction holds is passed over, so two
+    visitors at once get two accounts."""
     c = users.c
     query = (
         select(users)
         .where(c.type == 2, (c.last_login_at.is_(None)) | (c.last_login_at < busy_since))
         .order_by(c.last_login_at.nulls_first(), c.id)
         .limit(1)
+        .with_for_update(skip_locked=True)
     )
     row = (await conn.execute(query)).first()
     return _from_row(row) if row is not None else None

@@ -104,6 +104,27 @@ async def test_a_guest_signs_in_where_guests_are_allowed(
     assert refused.status_code == 403
 
 
+async def test_guest_sign_ins_from_one_address_are_throttled(
+    client_from: Callable[[str], httpx.AsyncClient],
+) -> None:
+    """One address cannot use up every guest account: past the limit the page says so."""
+    statuses = []
+    for _ in range(8):
+        browser = client_from("127.0.0.9")  # a new browser each time, the same address
+        page = await browser.get("/webui/login")
+        reply = await browser.post("/webui/login/guest", data={"csrf_token": csrf_of(page.text)})
+        statuses.append(reply.status_code)
+        if reply.status_code != 303:
+            assert reply.status_code == 429
+            assert "too many guest sign-ins" in reply.text
+            assert "tidecast_session" not in reply.headers.get("set-cookie", "")
+    assert 303 in statuses and statuses[-1] == 429
+    other = client_from("127.0.0.10")
+    page = await other.get("/webui/login")
+    reply = await other.post("/webui/login/guest", data={"csrf_token": csrf_of(page.text)})
+    assert reply.status_code == 303
+
+
 @pytest.fixture
 async def closed_client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an instance that does not allow guests."""

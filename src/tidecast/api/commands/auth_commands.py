@@ -35,7 +35,9 @@ async def login(call: Call) -> dict[str, Any]:
 
 
 async def login_guest(call: Call) -> dict[str, Any]:
-    return _session(await call.services.accounts.login_guest(call.body.get("name")))
+    return _session(
+        await call.services.accounts.login_guest(call.body.get("name"), address=call.address)
+    )
 
 
 async def check_auth(call: Call) -> dict[str, Any]:

@@ -112,7 +112,11 @@ class SignIn:
         form = await self._ui.form(request, visitor)
         target = safe_next(form.get("next"))
         try:
-            session = await self._accounts.login_guest(None, kind=WEB_KIND)
+            session = await self._accounts.login_guest(
+                None, kind=WEB_KIND, address=address_of(request, self._ui.services)
+            )
+        except TooManyAttempts as exc:
+            return self._login_page(request, visitor, target, 429, form_error=str(exc))
         except (AccessDenied, Conflict) as exc:
             # Guests turned off (FeatureClosed) or none free: said on the sign-in page.
             status = 409 if isinstance(exc, Conflict) else 403
