@@ -7,7 +7,9 @@ test's own event loop, where the tidecast server runs too. Screenshots go to
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -21,6 +23,9 @@ from tidecast.settings import Settings
 from support.origin import serving_in_loop
 from support.swarm import Tracker
 from support.webui import PASSWORD
+
+OPERATOR = "olga"
+"""The operator account the ``operator`` fixture creates (its password: PASSWORD)."""
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -79,3 +84,24 @@ async def sign_in(page: Page, login: str = "alice", password: str = PASSWORD) ->
     await page.get_by_label("Login or email").fill(login)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+async def operator(live: tuple[str, Services]) -> str:
+    """An operator account on the live server; its login."""
+    await live[1].accounts.create(OPERATOR, PASSWORD, nickname="Olga", role="admin", trusted=True)
+    return OPERATOR
+
+
+@pytest.fixture
+def fake_mpv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An ``mpv`` first on PATH that writes its arguments to the returned file (a real
+    player would open a window on the test machine)."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    record = tmp_path / "played.txt"
+    script = folder / "mpv"
+    script.write_text(f'#!/bin/sh\necho "$@" > {record}\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return record

@@ -33,7 +33,6 @@ from support.torrents import make_torrent
 pytestmark = needs("chromium")
 
 AXE = Path(__file__).resolve().parents[3] / "webui" / "node_modules" / "axe-core" / "axe.min.js"
-OPERATOR = "olga"
 NARROW = {"width": 320, "height": 640}
 
 needs_axe = pytest.mark.skipif(
@@ -143,12 +142,6 @@ FOCUSED = (
 def database_url(tmp_path: Path) -> str:
     """What a browser sees does not depend on the database: SQLite suffices."""
     return f"sqlite:///{tmp_path / 'tidecast.db'}"
-
-
-@pytest.fixture
-async def operator(live: tuple[str, Services]) -> str:
-    await live[1].accounts.create(OPERATOR, PASSWORD, nickname="Olga", role="admin", trusted=True)
-    return OPERATOR
 
 
 class Audit:

@@ -15,19 +15,11 @@ from support.tools import needs
 
 pytestmark = needs("chromium")
 
-OPERATOR = "olga"
-
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """What a browser sees does not depend on the database: SQLite suffices."""
     return f"sqlite:///{tmp_path / 'tidecast.db'}"
-
-
-@pytest.fixture
-async def operator(live: tuple[str, Services]) -> str:
-    await live[1].accounts.create(OPERATOR, PASSWORD, nickname="Olga", role="admin", trusted=True)
-    return OPERATOR
 
 
 async def test_an_operator_creates_a_user_who_then_signs_in(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,20 +55,6 @@ def make_settings(make_settings: Callable[..., Settings]) -> Callable[..., Setti
         return make_settings(**{"players": ("mpv",), **overrides})
 
     return build
-
-
-@pytest.fixture
-def fake_mpv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An ``mpv`` first on PATH that writes its arguments to the returned file (a real
-    player would open a window on the test machine)."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    record = tmp_path / "played.txt"
-    script = folder / "mpv"
-    script.write_text(f'#!/bin/sh\necho "$@" > {record}\n')
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
-    return record
 
 
 @pytest.fixture(scope="module")

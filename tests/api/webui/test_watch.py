@@ -8,7 +8,6 @@ import base64
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -46,20 +45,6 @@ def settings(make_settings: Callable[..., Settings], tracker: Tracker) -> Settin
 async def accounts(services: Services) -> None:
     await services.accounts.create("alice", PASSWORD, trusted=True)
     await services.accounts.create("bob", PASSWORD, trusted=True)
-
-
-@pytest.fixture
-def played(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A stand-in ``mpv`` first on PATH that writes its arguments to the returned file
-    (a real player would open a window on the test machine)."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    record = tmp_path / "played.txt"
-    script = folder / "mpv"
-    script.write_text(f'#!/bin/sh\necho "$@" > {record}\n')
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
-    return record
 
 
 async def signed_in(client: httpx.AsyncClient, login: str = "alice") -> None:
@@ -154,7 +139,7 @@ async def test_stop_needs_the_csrf_token_and_touches_only_the_accounts_own_sessi
 
 
 async def test_a_local_browser_opens_the_session_in_a_player_on_the_host(
-    client: httpx.AsyncClient, played: Path
+    client: httpx.AsyncClient, fake_mpv: Path
 ) -> None:
     await signed_in(client)
     session = await play(client, DIRECT)
@@ -168,11 +153,11 @@ async def test_a_local_browser_opens_the_session_in_a_player_on_the_host(
     shown = await client.get(opened.headers["location"])
     assert "Opened in mpv on this computer." in shown.text
     for _ in range(100):
-        if played.exists() and played.read_text().strip():
+        if fake_mpv.exists() and fake_mpv.read_text().strip():
             break
         await asyncio.sleep(0.05)
     # The player reaches tidecast on loopback, on the socket the request came in on.
-    assert played.read_text().strip() == f"http://127.0.0.1:6878/ace/r/{session}"
+    assert fake_mpv.read_text().strip() == f"http://127.0.0.1:6878/ace/r/{session}"
 
     unknown = await post_on_page(client, session, "/webui/watch/player", player_id="f" * 40)
     assert unknown.status_code == 404
@@ -180,7 +165,7 @@ async def test_a_local_browser_opens_the_session_in_a_player_on_the_host(
 
 
 async def test_a_browser_elsewhere_may_not_open_a_player_on_the_host(
-    client_from: ClientFactory, services: Services, played: Path
+    client_from: ClientFactory, services: Services, fake_mpv: Path
 ) -> None:
     await services.switches.set(ALLOW_REMOTE, True)
     client = client_from("203.0.113.20")
@@ -194,4 +179,4 @@ async def test_a_browser_elsewhere_may_not_open_a_player_on_the_host(
     assert refused.status_code == 403
     assert "only a browser on that host may open one" in refused.text
     await asyncio.sleep(0.2)
-    assert not played.exists()
+    assert not fake_mpv.exists()
