@@ -8,7 +8,7 @@ import pytest
 
 from tidecast.core.errors import Conflict, InvalidInput, NotFound
 from tidecast.core.services import Services
-from tidecast.core.subscriptions import DAY, days_left
+from tidecast.core.subscriptions import DAY, Grant, days_left
 
 PASSWORD = "correct horse battery"
 
@@ -130,3 +130,18 @@ def test_days_left_counts_a_started_day() -> None:
     assert days_left(1000 + DAY, 1000) == 1
     assert days_left(1000 + DAY + 1, 1000) == 2
     assert days_left(0, 1000) == 0
+
+
+def test_a_grants_state_follows_its_dates_and_revocation() -> None:
+    grant = Grant(
+        1, 1, 1, starts_at=100, expires_at=200, created_by=None, created_at=0, revoked_at=None
+    )
+    assert [grant.state(now) for now in (99, 100, 199, 200)] == [
+        "upcoming",
+        "active",
+        "active",
+        "expired",
+    ]
+    assert [grant.is_active(now) for now in (99, 150, 200)] == [False, True, False]
+    revoked = Grant(2, 1, 1, 100, 200, None, 0, revoked_at=120)
+    assert revoked.state(150) == "revoked" and not revoked.is_active(150)

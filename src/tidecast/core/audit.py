@@ -77,15 +77,8 @@ class Record:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    id: int
-    at: int
-    actor: str
-    action: str
-    target: str
-    detail: dict[str, Any]
-    address: str | None
+AuditEntry = audit_repo.AuditRow
+"""One entry as the core hands it to the surfaces."""
 
 
 class AuditLog:
@@ -168,11 +161,7 @@ class AuditLog:
             rows, total = await audit_repo.page(
                 conn, offset=max(offset, 0), limit=max(limit, 0), action=action, actor=actor
             )
-        entries = [
-            AuditEntry(r.id, r.at, r.actor, r.action, r.target, dict(r.detail), r.address)
-            for r in rows
-        ]
-        return entries, total
+        return rows, total
 
 
 def failed(exc: BaseException) -> dict[str, Any]:

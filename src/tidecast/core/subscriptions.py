@@ -50,8 +50,16 @@ class Grant:
     created_at: int
     revoked_at: int | None
 
+    def state(self, now: int) -> str:
+        """``revoked``, ``expired``, ``upcoming`` or ``active`` at time ``now``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "upcoming" if self.starts_at > now else "active"
+
     def is_active(self, now: int) -> bool:
-        return self.revoked_at is None and self.starts_at <= now < self.expires_at
+        return self.state(now) == "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +197,8 @@ class Subscriptions:
         """The active grant that runs longest, with its plan; None without one."""
         now = int(time.time())
         async with self._db.read() as conn:
-            active = [g for g in await plans_repo.grants_of(conn, user_id) if _active(g, now)]
+            grants = [_grant(row) for row in await plans_repo.grants_of(conn, user_id)]
+            active = [grant for grant in grants if grant.is_active(now)]
             if not active:
                 return None
             best = max(active, key=lambda g: (g.expires_at, g.id))
@@ -207,10 +216,6 @@ class Subscriptions:
     def device_limit(self, subscription: Subscription | None) -> int:
         """Devices the holder of ``subscription`` may sign in on (0: no limit)."""
         return self.default_device_limit if subscription is None else subscription.plan.device_limit
-
-
-def _active(row: GrantRow, now: int) -> bool:
-    return row.revoked_at is None and row.starts_at <= now < row.expires_at
 
 
 def _name_taken() -> Conflict:

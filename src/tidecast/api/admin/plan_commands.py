@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from tidecast.api.admin.command import Call, Command, Param
@@ -102,6 +103,14 @@ async def grants_get(call: Call) -> dict[str, Any]:
 
 
 _PLAN_ID = Param("PlanID", "integer", "PlanID from Plans.Get", required=True)
+_PLAN_FIELDS = (
+    Param("Name", "string", "Unique name", required=True),
+    Param("DeviceLimit", "integer", "Devices a subscriber may sign in on", required=True),
+    Param("DurationDays", "integer", "Days a grant of it lasts by default", required=True),
+    Param("Color", "string", "Colour for consoles (#rrggbb)"),
+    Param("ServerIDs", "id_list", "Servers it may use (none: every server)"),
+)
+"""A plan's parameters as Plan.Create needs them; Plan.Update takes each optionally."""
 
 COMMANDS: tuple[Command, ...] = (
     Command("Plans.Get", plans_get, "Every subscription plan."),
@@ -109,27 +118,14 @@ COMMANDS: tuple[Command, ...] = (
         "Plan.Create",
         plan_create,
         "A new plan; answers its PlanID.",
-        params=(
-            Param("Name", "string", "Unique name", required=True),
-            Param("DeviceLimit", "integer", "Devices a subscriber may sign in on", required=True),
-            Param("DurationDays", "integer", "Days a grant of it lasts by default", required=True),
-            Param("Color", "string", "Colour for consoles (#rrggbb)"),
-            Param("ServerIDs", "id_list", "Servers it may use (none: every server)"),
-        ),
+        params=_PLAN_FIELDS,
         audit=AuditAction.PLAN_CREATE,
     ),
     Command(
         "Plan.Update",
         plan_update,
         "Change a plan: the parameters given change, the others stay. Answers the Plan.",
-        params=(
-            _PLAN_ID,
-            Param("Name", "string", "Unique name"),
-            Param("DeviceLimit", "integer", "Devices a subscriber may sign in on"),
-            Param("DurationDays", "integer", "Days a grant of it lasts by default"),
-            Param("Color", "string", "Colour for consoles (#rrggbb)"),
-            Param("ServerIDs", "id_list", "Servers it may use (none: every server)"),
-        ),
+        params=(_PLAN_ID, *(replace(param, required=False) for param in _PLAN_FIELDS)),
         audit=AuditAction.PLAN_UPDATE,
     ),
     Command(

@@ -54,14 +54,7 @@ class GrantRow:
 
 
 def grant_row(grant: Grant, plans: dict[int, Plan], now: int) -> GrantRow:
-    if grant.revoked_at is not None:
-        state = "revoked"
-    elif grant.expires_at <= now:
-        state = "expired"
-    elif grant.starts_at > now:
-        state = "upcoming"
-    else:
-        state = "active"
+    state = grant.state(now)
     plan = plans.get(grant.plan_id)
     return GrantRow(
         id=grant.id,
